@@ -1,0 +1,140 @@
+using System.Text.Json;
+
+namespace DbtRelay.Webhooks;
+
+/// <summary>dbt Cloud's run status codes (the <c>runStatusCode</c> field).</summary>
+public static class DbtRunStatus
+{
+    public const int Running = 3;
+    public const int Success = 10;
+    public const int Error = 20;
+    public const int Cancelled = 30;
+
+    /// <summary>Maps a status name (<c>Success</c>, <c>Errored</c>, …, any case) or a numeric code to the code.</summary>
+    public static int? ToCode(string? nameOrCode) => nameOrCode?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "running" or "3" => Running,
+        "success" or "succeeded" or "10" => Success,
+        "errored" or "error" or "failed" or "20" => Error,
+        "cancelled" or "canceled" or "30" => Cancelled,
+        var other when int.TryParse(other, out var code) => code,
+        _ => null,
+    };
+}
+
+/// <summary>The facts of a dbt Cloud webhook that routing needs, read leniently from the signed body.</summary>
+public sealed record DbtEventFacts(
+    string EventId,
+    string EventType,
+    long? AccountId,
+    string? WebhookId,
+    string? JobId,
+    string? RunId,
+    string? EnvironmentId,
+    string? ProjectId,
+    string? RunStatus,
+    int? RunStatusCode)
+{
+    /// <summary>The status code, from <c>runStatusCode</c> or, failing that, the <c>runStatus</c> name.</summary>
+    public int? EffectiveStatusCode => RunStatusCode ?? DbtRunStatus.ToCode(RunStatus);
+}
+
+/// <summary>Why a signed body is not a dbt event.</summary>
+public sealed record PayloadProblem(string Code, string Message);
+
+public static class DbtEventReader
+{
+    /// <summary>
+    /// Reads the routing facts in one forward pass without building a DOM. Unknown fields are skipped; ids may be
+    /// strings or numbers (dbt sends strings in <c>data</c>, numbers at the top level).
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> body, out DbtEventFacts? facts, out PayloadProblem? problem)
+    {
+        facts = null;
+        problem = null;
+        string? eventId = null, eventType = null, webhookId = null;
+        string? jobId = null, runId = null, environmentId = null, projectId = null, runStatus = null;
+        long? accountId = null;
+        int? statusCode = null;
+        var sawData = false;
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                problem = new("not_an_object", "The body must be a JSON object.");
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("eventId"u8)) { reader.Read(); eventId = ScalarText(ref reader); }
+                else if (reader.ValueTextEquals("eventType"u8)) { reader.Read(); eventType = ScalarText(ref reader); }
+                else if (reader.ValueTextEquals("accountId"u8)) { reader.Read(); accountId = ScalarLong(ref reader); }
+                else if (reader.ValueTextEquals("webhookId"u8) || reader.ValueTextEquals("webhooksID"u8)) { reader.Read(); webhookId = ScalarText(ref reader); }
+                else if (reader.ValueTextEquals("data"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        problem = new("data_not_object", "The 'data' field must be a JSON object.");
+                        return false;
+                    }
+                    sawData = true;
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        if (reader.ValueTextEquals("jobId"u8)) { reader.Read(); jobId = ScalarText(ref reader); }
+                        else if (reader.ValueTextEquals("runId"u8)) { reader.Read(); runId = ScalarText(ref reader); }
+                        else if (reader.ValueTextEquals("environmentId"u8)) { reader.Read(); environmentId = ScalarText(ref reader); }
+                        else if (reader.ValueTextEquals("projectId"u8)) { reader.Read(); projectId = ScalarText(ref reader); }
+                        else if (reader.ValueTextEquals("runStatus"u8)) { reader.Read(); runStatus = ScalarText(ref reader); }
+                        else if (reader.ValueTextEquals("runStatusCode"u8)) { reader.Read(); statusCode = (int?)ScalarLong(ref reader); }
+                        else { reader.Read(); reader.Skip(); }
+                    }
+                }
+                else { reader.Read(); reader.Skip(); }
+            }
+        }
+        catch (JsonException ex)
+        {
+            problem = new("invalid_json", $"The body is not valid JSON: {ex.Message}");
+            return false;
+        }
+
+        var missing = new List<string>(3);
+        if (string.IsNullOrWhiteSpace(eventId)) missing.Add("eventId");
+        if (string.IsNullOrWhiteSpace(eventType)) missing.Add("eventType");
+        if (!sawData) missing.Add("data");
+        if (missing.Count > 0)
+        {
+            problem = new("not_a_dbt_event", $"The body is not a dbt Cloud event: missing {string.Join(", ", missing)}.");
+            return false;
+        }
+        facts = new DbtEventFacts(eventId!, eventType!, accountId, webhookId, jobId, runId, environmentId, projectId, runStatus, statusCode);
+        return true;
+    }
+
+    private static string? ScalarText(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Number:
+                return System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+            case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                reader.Skip();
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static long? ScalarLong(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) return n;
+        if (reader.TokenType == JsonTokenType.String && long.TryParse(reader.GetString(), out n)) return n;
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+        return null;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Unicode;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DbtRelay.Webhooks;
+
+/// <summary>
+/// The intake decision: signature, payload, envelope. Pure and in memory, so it answers in microseconds; the host
+/// only enqueues <see cref="Accepted.QueueMessage"/> and writes the response.
+/// </summary>
+public sealed partial class WebhookIntake(
+    IWebhookSecretProvider secrets,
+    IOptions<IntakeOptions> options,
+    TimeProvider time,
+    ILogger<WebhookIntake> logger)
+{
+    private readonly IntakeOptions _options = options.Value;
+
+    public int MaxBodyBytes => _options.MaxBodyBytes;
+
+    public async ValueTask<IntakeDecision> DecideAsync(ReadOnlyMemory<byte> body, string? authorization, CancellationToken cancellationToken)
+    {
+        if (body.Length > _options.MaxBodyBytes) return Rejected.TooLarge(_options.MaxBodyBytes);
+
+        var candidates = secrets.Current;
+        if (candidates.Count == 0)
+        {
+            LogNoSecrets(logger);
+            return new Rejected(503, "not_configured", "No webhook secret is configured; the relay refuses unsigned events.");
+        }
+
+        var presented = new byte[32];
+        if (string.IsNullOrWhiteSpace(authorization) || !WebhookSignature.TryDecode(authorization, presented))
+        {
+            LogSignatureMissing(logger, string.IsNullOrWhiteSpace(authorization) ? "missing" : "not 64 hex characters");
+            return InvalidSignature;
+        }
+
+        var matched = Match(candidates, body.Span, presented);
+        if (matched is null && await secrets.RefreshAfterMismatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            candidates = secrets.Current;
+            matched = Match(candidates, body.Span, presented);
+        }
+        if (matched is null)
+        {
+            LogSignatureMismatch(logger, string.Join(", ", candidates.Select(static s => s.ToString())));
+            return InvalidSignature;
+        }
+
+        if (!Utf8.IsValid(body.Span))
+        {
+            return new Rejected(400, "invalid_json", "The body is not valid UTF-8 JSON.");
+        }
+        if (!DbtEventReader.TryRead(body.Span, out var facts, out var problem))
+        {
+            LogNotAnEvent(logger, matched.Name, problem!.Message);
+            return new Rejected(400, problem.Code, problem.Message);
+        }
+
+        var envelope = EventEnvelope.From(facts!, matched.Name, time.GetUtcNow(), body);
+        var message = RelayJson.Serialize(envelope);
+        if (message.Length > _options.MaxEnvelopeBytes)
+        {
+            return new Rejected(413, "payload_too_large", "The event is too large to queue once escaped; dbt events are about 1 KiB.");
+        }
+        LogAccepted(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunId, matched.Name);
+        return new Accepted(envelope, message);
+    }
+
+    private static readonly Rejected InvalidSignature =
+        new(401, "invalid_signature", "The Authorization header is not the HMAC-SHA256 of the body with a configured webhook secret.");
+
+    private static WebhookSecret? Match(IReadOnlyList<WebhookSecret> candidates, ReadOnlySpan<byte> body, ReadOnlySpan<byte> presented)
+    {
+        // Every candidate is tried (no early exit) so timing does not reveal which secret is close.
+        WebhookSecret? matched = null;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (WebhookSignature.Matches(candidates[i].Key, body, presented)) matched ??= candidates[i];
+        }
+        return matched;
+    }
+
+    [LoggerMessage(1001, LogLevel.Error, "No webhook secret is configured or resolvable; answering 503 so dbt Cloud retries. Configure relay.json webhooks and their secrets.")]
+    private static partial void LogNoSecrets(ILogger logger);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Rejected a webhook: Authorization header {Problem}.")]
+    private static partial void LogSignatureMissing(ILogger logger, string problem);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Rejected a webhook: the signature matches no configured secret (candidates by fingerprint: {Candidates}).")]
+    private static partial void LogSignatureMismatch(ILogger logger, string candidates);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Rejected a webhook signed with {Webhook}: {Problem}")]
+    private static partial void LogNotAnEvent(ILogger logger, string webhook, string problem);
+
+    [LoggerMessage(1005, LogLevel.Information, "Accepted {EventId} ({EventType}) job {JobId} run {RunId} via webhook {Webhook}.")]
+    private static partial void LogAccepted(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string webhook);
+}

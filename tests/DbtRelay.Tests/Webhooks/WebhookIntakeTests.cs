@@ -1,0 +1,232 @@
+using System.Text;
+using System.Text.Json;
+using DbtRelay.Tests.Fakes;
+using DbtRelay.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DbtRelay.Tests.Webhooks;
+
+public sealed class WebhookIntakeTests
+{
+    private const string ProdSecret = "prod-secret-4f1c9a";
+    private const string StagingSecret = "staging-secret-77aa";
+    private readonly LogCapture _logs = new();
+    private readonly ManualTimeProvider _time = new();
+
+    private WebhookIntake Intake(params WebhookSecret[] secrets) =>
+        new(new StaticWebhookSecrets(secrets), Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
+
+    private WebhookIntake TwoSecrets() => Intake(new("prod", ProdSecret), new("staging", StagingSecret));
+
+    [Fact]
+    public async Task Accepts_a_signed_dbt_event_and_builds_the_envelope_from_it()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_abc", jobId: "123"));
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        var accepted = Assert.IsType<Accepted>(decision);
+        Assert.Equal(202, accepted.StatusCode);
+        Assert.Equal("wev_abc", accepted.Envelope.EventId);
+        Assert.Equal("job.run.completed", accepted.Envelope.EventType);
+        Assert.Equal("prod", accepted.Envelope.Webhook);
+        Assert.Equal("123", accepted.Envelope.JobId);
+        Assert.Equal(10, accepted.Envelope.RunStatusCode);
+        Assert.Equal(_time.GetUtcNow(), accepted.Envelope.ReceivedAt);
+        using var answer = JsonDocument.Parse(accepted.ResponseBody());
+        Assert.Equal("wev_abc", answer.RootElement.GetProperty("eventId").GetString());
+        Assert.Equal("accepted", answer.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_queue_message_carries_the_signed_body_byte_for_byte()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed() + "\n  ");
+
+        var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        var roundTripped = RelayJson.DeserializeEnvelope(accepted.QueueMessage);
+        Assert.Equal(body, roundTripped.Body.ToArray());
+        Assert.Equal(WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), body),
+            WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), roundTripped.Body.Span));
+    }
+
+    [Fact]
+    public async Task Records_which_of_several_secrets_matched()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(StagingSecret, body), default);
+
+        Assert.Equal("staging", Assert.IsType<Accepted>(decision).Envelope.Webhook);
+    }
+
+    [Fact]
+    public async Task Accepts_an_uppercase_hex_signature()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body).ToUpperInvariant(), default);
+
+        Assert.IsType<Accepted>(decision);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("Bearer abc")]
+    public async Task Rejects_a_missing_or_malformed_signature_with_401(string? authorization)
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await TwoSecrets().DecideAsync(body, authorization, default);
+
+        var rejected = Assert.IsType<Rejected>(decision);
+        Assert.Equal(401, rejected.StatusCode);
+        Assert.Equal("invalid_signature", JsonDocument.Parse(rejected.ResponseBody()).RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Rejects_a_body_signed_with_another_secret_and_logs_fingerprints_never_secrets()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign("some-other-secret", body), default);
+
+        Assert.Equal(401, decision.StatusCode);
+        var warning = Assert.Single(_logs.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains(WebhookSignature.Fingerprint(Encoding.UTF8.GetBytes(ProdSecret)), warning.Text);
+        Assert.Contains(WebhookSignature.Fingerprint(Encoding.UTF8.GetBytes(StagingSecret)), warning.Text);
+        Assert.DoesNotContain(ProdSecret, _logs.AllText);
+        Assert.DoesNotContain(StagingSecret, _logs.AllText);
+        Assert.DoesNotContain(ProdSecret, Encoding.UTF8.GetString(decision.ResponseBody()));
+    }
+
+    [Fact]
+    public async Task Rejects_valid_json_whose_bytes_differ_from_what_was_signed()
+    {
+        var signedBody = DbtPayloads.Bytes(DbtPayloads.Completed());
+        // Same JSON value, different whitespace: a relay that re-serialized before verifying would accept this.
+        var sentBody = JsonSerializer.SerializeToUtf8Bytes(JsonDocument.Parse(signedBody).RootElement);
+        Assert.NotEqual(signedBody, sentBody);
+
+        var decision = await TwoSecrets().DecideAsync(sentBody, DbtPayloads.Sign(ProdSecret, signedBody), default);
+
+        Assert.Equal(401, decision.StatusCode);
+    }
+
+    [Fact]
+    public async Task Fails_closed_with_503_when_no_secret_is_configured()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await Intake().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.Equal(503, decision.StatusCode);
+        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error);
+    }
+
+    [Theory]
+    [InlineData("not json at all", "invalid_json")]
+    [InlineData("[1,2,3]", "not_an_object")]
+    [InlineData("""{"eventType":"job.run.completed","data":{}}""", "not_a_dbt_event")]
+    [InlineData("""{"eventId":"wev_1","data":{}}""", "not_a_dbt_event")]
+    [InlineData("""{"eventId":"wev_1","eventType":"job.run.completed"}""", "not_a_dbt_event")]
+    [InlineData("""{"eventId":"wev_1","eventType":"job.run.completed","data":"x"}""", "data_not_object")]
+    [InlineData("""{"eventId":"wev_1","eventType":"job.run.completed","data":{}""", "invalid_json")]
+    public async Task Rejects_a_signed_body_that_is_not_a_dbt_event_with_400_naming_the_problem(string json, string error)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        var rejected = Assert.IsType<Rejected>(decision);
+        Assert.Equal(400, rejected.StatusCode);
+        Assert.Equal(error, rejected.Error);
+    }
+
+    [Fact]
+    public async Task The_400_names_every_missing_field()
+    {
+        var body = "{\"data\":{}}"u8.ToArray();
+
+        var rejected = Assert.IsType<Rejected>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Contains("eventId", rejected.Message);
+        Assert.Contains("eventType", rejected.Message);
+    }
+
+    [Fact]
+    public async Task Accepts_unknown_event_types_and_unknown_fields()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"eventId":"wev_x","eventType":"job.run.queued","newTopLevel":{"a":[1,2]},"data":{"jobId":42,"future":true}}
+            """);
+
+        var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Equal("job.run.queued", accepted.Envelope.EventType);
+        Assert.Equal("42", accepted.Envelope.JobId);
+        Assert.Null(accepted.Envelope.RunStatusCode);
+    }
+
+    [Fact]
+    public async Task Derives_the_status_code_from_the_status_name_when_the_code_is_absent()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"eventId":"wev_y","eventType":"job.run.errored","data":{"runStatus":"Errored"}}""");
+
+        var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Equal(DbtRunStatus.Error, accepted.Envelope.RunStatusCode);
+    }
+
+    [Fact]
+    public async Task Refuses_a_body_over_the_limit_with_413()
+    {
+        var body = new byte[64 * 1024 + 1];
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.Equal(413, decision.StatusCode);
+    }
+
+    [Fact]
+    public async Task Refuses_with_413_an_event_that_would_not_fit_a_queue_message_once_escaped()
+    {
+        // 40 KiB of quotes doubles when escaped into the envelope: over the 62 KiB queue budget.
+        var padding = string.Concat(Enumerable.Repeat("\\\"", 20 * 1024));
+        var body = Encoding.UTF8.GetBytes("{\"eventId\":\"wev_big\",\"eventType\":\"job.run.completed\",\"data\":{\"note\":\"" + padding + "\"}}");
+        Assert.True(body.Length <= 64 * 1024);
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.Equal(413, decision.StatusCode);
+    }
+
+    [Fact]
+    public async Task Picks_up_a_rotated_secret_when_the_provider_refreshes_after_a_mismatch()
+    {
+        var provider = new RotatingSecrets(new WebhookSecret("prod", "old-secret"), new WebhookSecret("prod", "new-secret"));
+        var intake = new WebhookIntake(provider, Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+
+        var decision = await intake.DecideAsync(body, DbtPayloads.Sign("new-secret", body), default);
+
+        Assert.IsType<Accepted>(decision);
+        Assert.Equal(1, provider.Refreshes);
+    }
+
+    private sealed class RotatingSecrets(WebhookSecret before, WebhookSecret after) : IWebhookSecretProvider
+    {
+        public int Refreshes { get; private set; }
+        public IReadOnlyList<WebhookSecret> Current { get; private set; } = [before];
+
+        public ValueTask<bool> RefreshAfterMismatchAsync(CancellationToken cancellationToken)
+        {
+            Refreshes++;
+            Current = [after];
+            return ValueTask.FromResult(true);
+        }
+    }
+}
