@@ -1,0 +1,54 @@
+using System.CommandLine;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Cli;
+
+/// <summary><c>dbt-relay check</c>: validate relay.json and explain what an event would fire.</summary>
+internal static class CheckCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var config = RelayCli.ConfigOption();
+        var eventFile = new Option<FileInfo?>("--event") { Description = "A dbt webhook body: print which routes and targets it would fire, and why the others would not." };
+        var command = new Command("check", "Validate relay.json (every problem, with its JSON path) and optionally explain an event.") { config, eventFile };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
+            var relay = RelayCli.LoadConfig(path, error);
+            if (relay is null) return 2;
+
+            output.WriteLine($"{path}: OK — {relay.Webhooks.Count} webhook(s), {relay.Targets.Count} target(s), {relay.Routes.Count} route(s).");
+            foreach (var warning in relay.Warnings) output.WriteLine($"warning: {warning}");
+            var store = new ConfigurationSecretStore(RelayCli.Configuration());
+            foreach (var (secret, usedBy) in relay.SecretReferences.Distinct())
+            {
+                if (await store.GetAsync(secret, cancellationToken) is null)
+                    output.WriteLine($"note: secret {secret} ({usedBy}) is not set locally ({store.Describe(secret)}); fine if Key Vault provides it.");
+            }
+
+            if (parse.GetValue(eventFile) is { } file)
+            {
+                var body = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
+                if (!DbtEventReader.TryRead(body, out var facts, out var problem))
+                {
+                    error.WriteLine($"{file.Name}: {problem!.Message}");
+                    return 2;
+                }
+                var envelope = EventEnvelope.From(facts!, "check", TimeProvider.System.GetUtcNow(), body);
+                output.WriteLine($"{envelope.EventId}: {envelope.EventType}, job {envelope.JobId}, status {envelope.RunStatus} ({envelope.RunStatusCode})");
+                foreach (var verdict in RouteMatcher.Explain(relay, envelope))
+                {
+                    output.WriteLine(verdict.Matched
+                        ? $"  fires   {verdict.Route.Name} → {string.Join(", ", verdict.Route.Targets)}"
+                        : $"  skips   {verdict.Route.Name}: {verdict.WhyNot}");
+                }
+                var targets = RouteMatcher.Targets(relay, envelope);
+                output.WriteLine(targets.Count == 0 ? "  no target would be called." : $"  targets called once each: {string.Join(", ", targets)}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

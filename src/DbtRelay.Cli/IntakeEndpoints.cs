@@ -1,0 +1,40 @@
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace DbtRelay.Cli;
+
+/// <summary>The serve host's HTTP surface: the same routes and the same intake as the Functions app.</summary>
+internal static class IntakeEndpoints
+{
+    public static void MapIntake(this IEndpointRouteBuilder app)
+    {
+        app.Map(RelayCli.WebhookPath, ReceiveAsync);
+        app.MapGet("/api/health", () => Results.Json(new { status = "ok" }));
+    }
+
+    private static async Task ReceiveAsync(HttpContext context, WebhookIntake intake, IRelayQueues queues)
+    {
+        var request = context.Request;
+        IntakeDecision decision;
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            context.Response.Headers.Allow = "POST";
+            decision = Rejected.MethodNotAllowed;
+        }
+        else if (await RequestBody.ReadAsync(request.Body, request.ContentLength, intake.MaxBodyBytes, context.RequestAborted) is not { } body)
+        {
+            decision = Rejected.TooLarge(intake.MaxBodyBytes);
+        }
+        else
+        {
+            decision = await intake.DecideAsync(body, request.Headers.Authorization, context.RequestAborted);
+            if (decision is Accepted accepted) await queues.EnqueueEventAsync(accepted.Envelope, TimeSpan.Zero, context.RequestAborted);
+        }
+        context.Response.StatusCode = decision.StatusCode;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(decision.ResponseBody(), context.RequestAborted);
+    }
+}

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace DbtRelay.Cli;
+
+/// <summary><c>dbt-relay serve</c>: the whole relay in one process, queues in memory, no Azure needed.</summary>
+internal static class ServeCommand
+{
+    public const string AdminKeySecret = "relay-admin-key";
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var config = RelayCli.ConfigOption();
+        var urls = new Option<string>("--urls")
+        {
+            Description = $"Where to listen (default {RelayCli.DefaultUrl}; use http://0.0.0.0:PORT behind a tunnel).",
+            DefaultValueFactory = _ => RelayCli.DefaultUrl,
+        };
+        var command = new Command("serve", "Run the relay locally: intake, routing and delivery with in-memory queues.") { config, urls };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
+            var app = Build(path, parse.GetValue(urls)!, error);
+            if (app is null) return 2;
+            await using (app)
+            {
+                if (!await StartAsync(app, error)) return 2;
+                PrintBanner(app, path, output);
+                await app.WaitForShutdownAsync(CancellationToken.None);
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The serve host, not yet started; null (with every problem printed) when relay.json is invalid.</summary>
+    public static WebApplication? Build(string configPath, string urls, TextWriter error,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var relayConfig = RelayCli.LoadConfig(configPath, error);
+        if (relayConfig is null) return null;
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddConfiguration(RelayCli.Configuration(settings));
+        builder.WebHost.UseUrls(urls);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        builder.Services.AddDbtRelay(builder.Configuration, relayConfig);
+        builder.Services.AddDbtRelayInMemoryPipeline();
+        services?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            // Once shutdown starts, refuse new events (dbt retries) so nothing is accepted after the drain.
+            if (app.Lifetime.ApplicationStopping.IsCancellationRequested && context.Request.Path.StartsWithSegments(RelayCli.WebhookPath))
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+            await next(context);
+        });
+        app.MapIntake();
+        MapDeadLetters(app);
+        return app;
+    }
+
+    public static async Task<bool> StartAsync(WebApplication app, TextWriter error)
+    {
+        try
+        {
+            await app.StartAsync();
+            return true;
+        }
+        catch (OptionsValidationException ex)
+        {
+            error.WriteLine($"Invalid settings: {string.Join("; ", ex.Failures)}");
+            return false;
+        }
+        catch (IOException ex)
+        {
+            error.WriteLine($"Cannot listen: {ex.Message}");
+            return false;
+        }
+    }
+
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static void PrintBanner(WebApplication app, string configPath, TextWriter output)
+    {
+        var config = app.Services.GetRequiredService<RelayConfig>();
+        var secrets = app.Services.GetRequiredService<IWebhookSecretProvider>().Current;
+        var store = app.Services.GetRequiredService<ISecretStore>();
+        output.WriteLine($"DbtRelay {RelayServiceCollectionExtensions.Version} serving {configPath}");
+        foreach (var address in Addresses(app)) output.WriteLine($"  listening: POST {address}{RelayCli.WebhookPath}   (health: {address}/api/health)");
+        foreach (var webhook in config.Webhooks)
+        {
+            var loaded = secrets.FirstOrDefault(s => s.Name == webhook.Name);
+            output.WriteLine(loaded is null
+                ? $"  webhook {webhook.Name}: secret {webhook.Secret} NOT SET ({store.Describe(webhook.Secret)})"
+                : $"  webhook {webhook.Name}: secret {webhook.Secret} loaded (fingerprint {loaded.Fingerprint})");
+        }
+        foreach (var route in config.Routes) output.WriteLine($"  route {route.Name} → {string.Join(", ", route.Targets)}");
+        foreach (var warning in config.Warnings) output.WriteLine($"  warning: {warning}");
+        output.WriteLine("Ctrl+C stops after the queued events are delivered.");
+        output.Flush();
+    }
+
+    /// <summary>
+    /// Dead letters of this process: list and replay. Guarded by the secret relay-admin-key (header
+    /// x-relay-admin-key) because serve may be exposed through a tunnel; without that secret the routes are off.
+    /// </summary>
+    private static void MapDeadLetters(WebApplication app)
+    {
+        var admin = app.MapGroup("/api/admin/dead-letters").AddEndpointFilter(async (context, next) =>
+        {
+            var store = context.HttpContext.RequestServices.GetRequiredService<ISecretStore>();
+            var key = await store.GetAsync(AdminKeySecret, context.HttpContext.RequestAborted);
+            if (key is null) return Results.NotFound();
+            var presented = context.HttpContext.Request.Headers["x-relay-admin-key"].ToString();
+            var ok = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+            return ok ? await next(context) : Results.Unauthorized();
+        });
+        admin.MapGet("", (InMemoryRelayQueues queues) => Results.Json(
+            queues.DeadLetters.Select(d => new { d.Delivery.Event.EventId, d.Delivery.Target, d.Delivery.Attempt, d.Reason, d.FailedAt })));
+        admin.MapPost("/replay", async (InMemoryRelayQueues queues, CancellationToken ct) =>
+            Results.Json(new { replayed = await queues.ReplayDeadLettersAsync(ct) }));
+    }
+}

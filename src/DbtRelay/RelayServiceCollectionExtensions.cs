@@ -1,0 +1,60 @@
+using System.Reflection;
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace DbtRelay;
+
+public static class RelayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything both hosts share: options (validated at startup), the secret store, webhook secrets (preloaded
+    /// before traffic), intake, router, delivery executor and the targets' HTTP client. The host adds its queues
+    /// (<see cref="IRelayQueues"/>) and, for Azure, its ledger.
+    /// </summary>
+    public static IServiceCollection AddDbtRelay(this IServiceCollection services, IConfiguration configuration, RelayConfig relayConfig)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(relayConfig);
+        services.AddOptions<IntakeOptions>().Bind(configuration.GetSection(IntakeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetryOptions>().Bind(configuration.GetSection(RetryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton<ISecretStore>(new ConfigurationSecretStore(configuration));
+        services.AddSingleton<StoredWebhookSecrets>();
+        services.AddSingleton<IWebhookSecretProvider>(sp => sp.GetRequiredService<StoredWebhookSecrets>());
+        // Registered first so that secrets are in memory before any host service starts taking requests.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<StoredWebhookSecrets>()));
+
+        services.AddSingleton<WebhookIntake>();
+        services.AddSingleton<EventRouter>();
+        services.AddSingleton<DeliveryExecutor>();
+        services.TryAddSingleton<IDeliveryLedger, InMemoryDeliveryLedger>();
+        services.AddHttpClient(DeliveryExecutor.HttpClientName, client =>
+        {
+            client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+            client.Timeout = Timeout.InfiniteTimeSpan; // each target applies its own timeout per call
+        });
+        return services;
+    }
+
+    /// <summary>The queues and the route → deliver loop of <c>dbt-relay serve</c>, all in this process.</summary>
+    public static IServiceCollection AddDbtRelayInMemoryPipeline(this IServiceCollection services)
+    {
+        services.AddSingleton<InMemoryRelayQueues>();
+        services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
+        services.AddSingleton<InMemoryPipeline>();
+        services.AddHostedService(sp => sp.GetRequiredService<InMemoryPipeline>());
+        return services;
+    }
+
+    public static string Version { get; } =
+        typeof(RelayServiceCollectionExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static string UserAgent => $"DbtRelay/{Version}";
+}

@@ -1,0 +1,83 @@
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Routing;
+
+public enum RouteResult
+{
+    FannedOut,
+    NoMatch,
+    Duplicate,
+    Busy,
+}
+
+/// <summary>
+/// Stage one of the pipeline: dedupe the event by eventId, match routes, and enqueue one delivery per target.
+/// The fan-out is recorded only after the deliveries are queued, so a crash in between re-routes (and the
+/// delivery ledger keeps each target at one call) instead of losing the event.
+/// </summary>
+public sealed partial class EventRouter(
+    RelayConfig config,
+    IDeliveryLedger ledger,
+    IRelayQueues queues,
+    TimeProvider time,
+    ILogger<EventRouter> logger)
+{
+    private static readonly TimeSpan RoutingLease = TimeSpan.FromMinutes(2);
+
+    public async Task<RouteResult> RouteAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["EventId"] = envelope.EventId, ["RunId"] = envelope.RunId, ["JobId"] = envelope.JobId,
+        });
+
+        var claim = await ledger.TryClaimAsync($"{envelope.EventId}/routed", RoutingLease, cancellationToken).ConfigureAwait(false);
+        if (claim.Status == ClaimStatus.Completed)
+        {
+            LogDuplicate(logger, envelope.EventId);
+            return RouteResult.Duplicate;
+        }
+        if (claim.Status == ClaimStatus.Busy)
+        {
+            var wait = (claim.BusyUntil ?? time.GetUtcNow()) - time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            await queues.EnqueueEventAsync(envelope, wait, cancellationToken).ConfigureAwait(false);
+            return RouteResult.Busy;
+        }
+
+        var targets = RouteMatcher.Targets(config, envelope);
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var target in targets)
+            {
+                var delivery = new DeliveryMessage { Target = target, Attempt = 1, FirstQueuedAt = now, Event = envelope };
+                await queues.EnqueueDeliveryAsync(delivery, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await ledger.ReleaseAsync(claim, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        await ledger.CompleteAsync(claim, targets.Count == 0 ? "no route matched" : string.Join(",", targets), cancellationToken).ConfigureAwait(false);
+
+        if (targets.Count == 0)
+        {
+            LogNoMatch(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunStatus);
+            return RouteResult.NoMatch;
+        }
+        LogFannedOut(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunId, string.Join(", ", targets));
+        return RouteResult.FannedOut;
+    }
+
+    [LoggerMessage(2001, LogLevel.Information, "Routed {EventId} ({EventType}, job {JobId}, run {RunId}) to {Targets}.")]
+    private static partial void LogFannedOut(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string targets);
+
+    [LoggerMessage(2002, LogLevel.Information, "No route matches {EventId} ({EventType}, job {JobId}, status {RunStatus}); nothing to do.")]
+    private static partial void LogNoMatch(ILogger logger, string eventId, string eventType, string? jobId, string? runStatus);
+
+    [LoggerMessage(2003, LogLevel.Information, "{EventId} was already routed; ignoring the redelivery.")]
+    private static partial void LogDuplicate(ILogger logger, string eventId);
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using DbtRelay.Secrets;
+using DbtRelay.Targets;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Routing;
+
+/// <summary>Reads and validates relay.json, reporting every problem with its JSON path.</summary>
+public static class RelayConfigLoader
+{
+    public static RelayConfig LoadFile(string path)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RelayConfigException(path, [new ConfigProblem("$", $"cannot be read: {ex.Message}")]);
+        }
+        return Load(json, path);
+    }
+
+    /// <summary>The validated configuration, or a <see cref="RelayConfigException"/> listing all problems.</summary>
+    public static RelayConfig Load(string json, string source = "relay.json")
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new RelayConfigException(source, [new ConfigProblem($"line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}", $"is not valid JSON: {ex.Message}")]);
+        }
+        using (document)
+        {
+            var problems = new ConfigProblems();
+            var config = Read(new ConfigNode(document.RootElement, "$", problems));
+            if (problems.Errors.Count > 0) throw new RelayConfigException(source, problems.Errors);
+            return config with { Warnings = problems.Warnings };
+        }
+    }
+
+    private static RelayConfig Read(ConfigNode root)
+    {
+        if (!root.ExpectObject()) return Empty;
+        root.AllowOnly("webhooks", "targets", "routes", "vars");
+
+        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (root["vars"].ExpectObject(required: false))
+        {
+            foreach (var v in root["vars"].Element.EnumerateObject())
+            {
+                if (root["vars"][v.Name].Text(required: true) is { } value) vars[v.Name] = value;
+            }
+        }
+
+        var webhooks = ReadWebhooks(root["webhooks"]);
+        var targets = ReadTargets(root["targets"], vars);
+        var routes = ReadRoutes(root["routes"], targets);
+        return new RelayConfig(webhooks, targets, routes, vars, []);
+    }
+
+    private static readonly RelayConfig Empty = new([], new Dictionary<string, IDeliveryTarget>(), [], new Dictionary<string, string>(), []);
+
+    private static List<WebhookDefinition> ReadWebhooks(ConfigNode node)
+    {
+        var webhooks = new List<WebhookDefinition>();
+        if (node.Element.ValueKind != JsonValueKind.Array || node.Element.GetArrayLength() == 0)
+        {
+            node.Error("must list at least one webhook ({\"name\": …, \"secret\": …}): the relay never accepts unsigned events");
+            return webhooks;
+        }
+        for (var i = 0; i < node.Element.GetArrayLength(); i++)
+        {
+            var webhook = node.At(i);
+            if (!webhook.ExpectObject()) continue;
+            webhook.AllowOnly("name", "secret", "description");
+            var name = webhook["name"].Text(required: true);
+            var secret = webhook["secret"].SecretName(required: true);
+            if (name is null || secret is null) continue;
+            if (webhooks.Any(w => w.Name == name)) webhook["name"].Error($"duplicates webhook '{name}'");
+            else webhooks.Add(new WebhookDefinition(name, secret));
+        }
+        return webhooks;
+    }
+
+    private static Dictionary<string, IDeliveryTarget> ReadTargets(ConfigNode node, IReadOnlyDictionary<string, string> vars)
+    {
+        var targets = new Dictionary<string, IDeliveryTarget>(StringComparer.Ordinal);
+        if (!node.ExpectObject()) return targets;
+        foreach (var entry in node.Element.EnumerateObject())
+        {
+            var target = node[entry.Name];
+            if (!target.ExpectObject()) continue;
+            if (!SecretNames.IsValid(entry.Name)) target.Error($"target names use {SecretNames.Rule}");
+            var type = target["type"].Text(required: true);
+            if (type is null) continue;
+            if (!TargetTypes.All.TryGetValue(type, out var create))
+            {
+                target["type"].Error($"unknown target type '{type}' (known: {string.Join(", ", TargetTypes.All.Keys)})");
+                continue;
+            }
+            if (create(new TargetDefinition(entry.Name, target, vars)) is { } created) targets[entry.Name] = created;
+        }
+        return targets;
+    }
+
+    private static List<Route> ReadRoutes(ConfigNode node, Dictionary<string, IDeliveryTarget> targets)
+    {
+        var routes = new List<Route>();
+        if (node.Element.ValueKind != JsonValueKind.Array)
+        {
+            node.Error(node.Exists ? "must be an array" : "is required (an empty list routes nothing)");
+            return routes;
+        }
+        for (var i = 0; i < node.Element.GetArrayLength(); i++)
+        {
+            var route = node.At(i);
+            if (!route.ExpectObject()) continue;
+            route.AllowOnly("name", "when", "targets", "description");
+            var name = route["name"].Text(required: false) ?? $"route-{i + 1}";
+            var when = ReadCondition(route["when"]);
+
+            var targetNames = route["targets"].StringList();
+            if (targetNames.Count == 0) route["targets"].Error("must name at least one target");
+            for (var t = 0; t < targetNames.Count; t++)
+            {
+                // A name that failed its own validation was already reported at its definition.
+                if (!targets.ContainsKey(targetNames[t]) && !TargetDeclared(node, targetNames[t]))
+                    route["targets"].At(t).Error($"names target '{targetNames[t]}', which is not defined in targets");
+            }
+            if (routes.Any(r => r.Name == name)) route["name"].Error($"duplicates route '{name}'");
+            if (when is not null && when.FiresTwiceForAnErroredRun)
+            {
+                route["when"]["eventTypes"].Warning($"subscribes to both {RouteCondition.Completed} and {RouteCondition.Errored}: dbt sends both for one errored run, so [{string.Join(", ", targetNames)}] would be called twice for it");
+            }
+            if (when is not null) routes.Add(new Route(name, when, targetNames.Distinct().ToList()));
+        }
+        return routes;
+    }
+
+    private static bool TargetDeclared(ConfigNode routes, string name) =>
+        routes.Problems.Errors.Any(e => e.Path.StartsWith(ConfigNode.ChildPath("$.targets", name), StringComparison.Ordinal));
+
+    private static RouteCondition? ReadCondition(ConfigNode when)
+    {
+        if (when.Exists && !when.ExpectObject()) return null;
+        when.AllowOnly("eventTypes", "runStatus", "jobIds", "environmentIds", "projectIds");
+        var eventTypes = when["eventTypes"].StringList();
+        var statuses = new HashSet<int>();
+        var statusNode = when["runStatus"];
+        var statusValues = statusNode.StringList();
+        for (var i = 0; i < statusValues.Count; i++)
+        {
+            if (DbtRunStatus.ToCode(statusValues[i]) is { } code) statuses.Add(code);
+            else statusNode.At(i).Error($"'{statusValues[i]}' is not a run status (Running, Success, Errored, Cancelled or 3, 10, 20, 30)");
+        }
+        foreach (var (type, index) in eventTypes.Select((t, i) => (t, i)))
+        {
+            if (!type.StartsWith("job.run.", StringComparison.Ordinal))
+                when["eventTypes"].At(index).Warning($"'{type}' is not a dbt job run event type known today (job.run.started, job.run.completed, job.run.errored)");
+        }
+        return new RouteCondition(
+            eventTypes.Count == 0 ? RouteCondition.DefaultEventTypes : eventTypes.ToHashSet(StringComparer.Ordinal),
+            statuses,
+            when["jobIds"].StringList().ToHashSet(StringComparer.Ordinal),
+            when["environmentIds"].StringList().ToHashSet(StringComparer.Ordinal),
+            when["projectIds"].StringList().ToHashSet(StringComparer.Ordinal));
+    }
+}

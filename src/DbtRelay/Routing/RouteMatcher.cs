@@ -1,0 +1,19 @@
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Routing;
+
+/// <summary>One route's verdict for one event.</summary>
+public sealed record RouteVerdict(Route Route, string? WhyNot)
+{
+    public bool Matched => WhyNot is null;
+}
+
+public static class RouteMatcher
+{
+    public static IReadOnlyList<RouteVerdict> Explain(RelayConfig config, EventEnvelope envelope) =>
+        config.Routes.Select(r => new RouteVerdict(r, r.When.WhyNot(envelope))).ToList();
+
+    /// <summary>Distinct targets of every matching route: a target named by two routes is still called once.</summary>
+    public static IReadOnlyList<string> Targets(RelayConfig config, EventEnvelope envelope) =>
+        config.Routes.Where(r => r.When.WhyNot(envelope) is null).SelectMany(r => r.Targets).Distinct(StringComparer.Ordinal).ToList();
+}

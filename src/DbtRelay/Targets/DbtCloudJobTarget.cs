@@ -1,0 +1,153 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DbtRelay.Delivery;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Targets;
+
+/// <summary>
+/// Triggers another dbt Cloud job: <c>POST {accessUrl}/api/v2/accounts/{accountId}/jobs/{jobId}/run/</c> with
+/// <c>Authorization: Token …</c>. Triggering is not idempotent, so every retry first looks for a run whose cause
+/// carries this event's id and counts it delivered if one exists: a retry never starts the job twice.
+/// </summary>
+public sealed partial class DbtCloudJobTarget : IDeliveryTarget
+{
+    public const string TypeName = "dbt-cloud-job";
+
+    /// <summary>dbt Cloud refuses a cause longer than this.</summary>
+    public const int MaxCauseLength = 255;
+
+    private static readonly Uri DefaultAccessUrl = new("https://cloud.getdbt.com/");
+
+    private readonly Template _cause;
+    private readonly JsonObject _overrides;
+
+    private DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string token, Template cause, JsonObject overrides)
+    {
+        Name = name;
+        Timeout = timeout;
+        TokenSecret = token;
+        JobId = jobId;
+        _cause = cause;
+        _overrides = overrides;
+        var root = accessUrl.AbsoluteUri.TrimEnd('/');
+        TriggerUrl = new Uri($"{root}/api/v2/accounts/{accountId}/jobs/{jobId}/run/");
+        RunsUrl = new Uri($"{root}/api/v2/accounts/{accountId}/runs/?job_definition_id={jobId}&order_by=-id&limit=50");
+    }
+
+    public string Name { get; }
+    public string Type => TypeName;
+    public TimeSpan Timeout { get; }
+    public IReadOnlyList<string> SecretNames => [TokenSecret, .. _cause.SecretNames];
+    public string TokenSecret { get; }
+    public long JobId { get; }
+    public Uri TriggerUrl { get; }
+    public Uri RunsUrl { get; }
+
+    public static IDeliveryTarget? Create(TargetDefinition definition)
+    {
+        var node = definition.Node;
+        node.AllowOnly([.. TargetTypes.CommonProperties, "accessUrl", "accountId", "jobId", "token", "cause",
+            "gitBranch", "schemaOverride", "targetNameOverride", "threadsOverride", "stepsOverride"]);
+        var accessUrl = node["accessUrl"].Exists ? node["accessUrl"].Url(required: true) : DefaultAccessUrl;
+        var accountId = node["accountId"].Number(required: true, 1);
+        var jobId = node["jobId"].Number(required: true, 1);
+        var token = node["token"].SecretName(required: true);
+        var cause = node["cause"].Exists
+            ? definition.Template("cause", required: true)
+            : Template.Parse("Triggered by DbtRelay after {{data.jobName}} run {{data.runId}} ({{eventId}})", node.Path, node.Problems, definition.Vars);
+
+        var overrides = new JsonObject();
+        if (node["gitBranch"].Text(required: false) is { } branch) overrides["git_branch"] = branch;
+        if (node["schemaOverride"].Text(required: false) is { } schema) overrides["schema_override"] = schema;
+        if (node["targetNameOverride"].Text(required: false) is { } targetName) overrides["target_name_override"] = targetName;
+        if (node["threadsOverride"].Number(required: false, 1, 64) is { } threads) overrides["threads_override"] = threads;
+        if (node["stepsOverride"].Exists)
+        {
+            var steps = node["stepsOverride"].StringList();
+            if (steps.Count == 0) node["stepsOverride"].Error("must list at least one dbt command");
+            else overrides["steps_override"] = new JsonArray([.. steps.Select(s => JsonValue.Create(s))]);
+        }
+
+        if (accessUrl is null || accountId is null || jobId is null || token is null || cause is null) return null;
+        return new DbtCloudJobTarget(definition.Name, definition.Timeout, accessUrl, accountId.Value, jobId.Value, token, cause, overrides);
+    }
+
+    public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
+    {
+        var eventId = call.Delivery.Event.EventId;
+        if (call.Delivery.Attempt > 1)
+        {
+            // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504).
+            var earlier = await FindRunStartedForAsync(eventId, call, cancellationToken).ConfigureAwait(false);
+            if (earlier is not null) return earlier;
+        }
+
+        var body = (JsonObject)_overrides.DeepClone();
+        body["cause"] = Cause(_cause.Render(call.Values, TemplateEscape.None), eventId);
+        using var request = new HttpRequestMessage(HttpMethod.Post, TriggerUrl)
+        {
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[TokenSecret]);
+        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
+        if (outcome is not Delivered) return outcome;
+        return new Delivered($"started dbt Cloud run {await RunIdAsync(response, cancellationToken).ConfigureAwait(false) ?? "(id not returned)"}");
+    }
+
+    /// <summary>The cause always carries the event id (the key of the lookup) and fits dbt's length limit.</summary>
+    public static string Cause(string rendered, string eventId)
+    {
+        if (rendered.Contains(eventId, StringComparison.Ordinal) && rendered.Length <= MaxCauseLength) return rendered;
+        var suffix = $" [{eventId}]";
+        var room = Math.Max(0, MaxCauseLength - suffix.Length);
+        var text = rendered.Replace(eventId, "", StringComparison.Ordinal).Trim();
+        return (text.Length > room ? text[..room] : text) + suffix;
+    }
+
+    private async Task<TargetOutcome?> FindRunStartedForAsync(string eventId, TargetCall call, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, RunsUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[TokenSecret]);
+        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            // Without the lookup a trigger could start the job twice: wait for dbt Cloud to answer it.
+            var lookup = HttpOutcomes.Classify(response, "dbt Cloud (run lookup)", call.Time.GetUtcNow());
+            return lookup is Failed ? lookup : new RetryLater($"{lookup.Detail}; not triggering until the lookup works", (lookup as RetryLater)?.After);
+        }
+        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
+        if (json.RootElement.TryGetProperty("data", out var runs) && runs.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var run in runs.EnumerateArray())
+            {
+                if (run.TryGetProperty("cause", out var cause) && cause.GetString()?.Contains(eventId, StringComparison.Ordinal) == true)
+                {
+                    var id = run.TryGetProperty("id", out var runId) ? runId.ToString() : "?";
+                    LogFoundEarlierRun(call.Logger, id, eventId);
+                    return new Delivered($"dbt Cloud run {id} was already started by an earlier attempt");
+                }
+            }
+        }
+        return null;
+    }
+
+    private static async Task<string?> RunIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
+            return json.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("id", out var id)
+                ? id.ToString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(4301, LogLevel.Information, "dbt Cloud run {RunId} already carries {EventId} in its cause: not triggering again.")]
+    private static partial void LogFoundEarlierRun(ILogger logger, string runId, string eventId);
+}

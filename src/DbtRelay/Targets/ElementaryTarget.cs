@@ -1,0 +1,48 @@
+using System.Text;
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Targets;
+
+/// <summary>
+/// Triggers an Elementary Cloud sync: <c>POST url</c> with an empty body and <c>Authorization</c> = lowercase hex
+/// HMAC-SHA256(secret, exact bytes sent), as Elementary's guide signs it.
+/// </summary>
+public sealed class ElementaryTarget : IDeliveryTarget
+{
+    public const string TypeName = "elementary";
+
+    private ElementaryTarget(string name, TimeSpan timeout, Uri url, string secret)
+    {
+        Name = name;
+        Timeout = timeout;
+        Url = url;
+        SigningSecret = secret;
+    }
+
+    public string Name { get; }
+    public string Type => TypeName;
+    public TimeSpan Timeout { get; }
+    public IReadOnlyList<string> SecretNames => [SigningSecret];
+    public Uri Url { get; }
+    public string SigningSecret { get; }
+
+    public static IDeliveryTarget? Create(TargetDefinition definition)
+    {
+        var node = definition.Node;
+        node.AllowOnly([.. TargetTypes.CommonProperties, "url", "secret"]);
+        var url = node["url"].Url(required: true);
+        var secret = node["secret"].SecretName(required: true);
+        return url is null || secret is null ? null : new ElementaryTarget(definition.Name, definition.Timeout, url, secret);
+    }
+
+    public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
+    {
+        var body = Array.Empty<byte>();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url) { Content = new ByteArrayContent(body) };
+        request.Headers.TryAddWithoutValidation("Authorization",
+            WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[SigningSecret]), body));
+        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return HttpOutcomes.Classify(response, "Elementary", call.Time.GetUtcNow());
+    }
+}

@@ -1,0 +1,217 @@
+using System.Text;
+using System.Text.Json;
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Targets;
+
+/// <summary>
+/// Any HTTP endpoint (Erathos, Slack, Teams, an internal API): method, url, headers and body are templates over the
+/// event. Values are JSON-escaped in the body and percent-encoded in the URL, and the URL's scheme and host are
+/// fixed in relay.json: a template can never redirect the call.
+/// </summary>
+public sealed class HttpTarget : IDeliveryTarget
+{
+    public const string TypeName = "http";
+    private static readonly string[] Methods = ["POST", "PUT", "PATCH", "GET", "DELETE"];
+
+    private readonly Template _url;
+    private readonly string _origin;
+    private readonly IReadOnlyList<(string Name, Template Value)> _headers;
+    private readonly JsonElement? _jsonBody;
+    private readonly Dictionary<string, Template> _bodyStrings;
+    private readonly string _contentType;
+    private readonly IReadOnlySet<int>? _successCodes;
+    private readonly (string Header, string Secret, string Prefix)? _signing;
+
+    private HttpTarget(string name, TimeSpan timeout, HttpMethod method, Template url, string origin,
+        IReadOnlyList<(string, Template)> headers, JsonElement? jsonBody, Dictionary<string, Template> bodyStrings,
+        string contentType, IReadOnlySet<int>? successCodes, (string, string, string)? signing)
+    {
+        Name = name;
+        Timeout = timeout;
+        Method = method;
+        _url = url;
+        _origin = origin;
+        _headers = headers;
+        _jsonBody = jsonBody;
+        _bodyStrings = bodyStrings;
+        _contentType = contentType;
+        _successCodes = successCodes;
+        _signing = signing;
+        SecretNames = [.. url.SecretNames, .. headers.SelectMany(h => h.Item2.SecretNames), .. bodyStrings.Values.SelectMany(t => t.SecretNames),
+            .. signing is { } s ? [s.Item2] : Array.Empty<string>()];
+        SecretNames = SecretNames.Distinct().ToArray();
+    }
+
+    public string Name { get; }
+    public string Type => TypeName;
+    public TimeSpan Timeout { get; }
+    public HttpMethod Method { get; }
+    public IReadOnlyList<string> SecretNames { get; }
+
+    public static IDeliveryTarget? Create(TargetDefinition definition)
+    {
+        var node = definition.Node;
+        var problems = node.Problems;
+        var before = problems.Errors.Count;
+        node.AllowOnly([.. TargetTypes.CommonProperties, "method", "url", "headers", "body", "contentType", "successCodes", "signing"]);
+        var method = node["method"].OneOf(required: false, "post", Methods)?.ToUpperInvariant();
+        var url = definition.Template("url", required: true);
+        var origin = url is null ? null : Origin(url, node["url"]);
+
+        var headers = new List<(string, Template)>();
+        if (node["headers"].ExpectObject(required: false))
+        {
+            foreach (var header in node["headers"].Element.EnumerateObject())
+            {
+                var headerNode = node["headers"][header.Name];
+                if (headerNode.Text(required: true) is { } text && Template.Parse(text, headerNode.Path, problems, definition.Vars) is { } template)
+                    headers.Add((header.Name, template));
+            }
+        }
+
+        // Every string inside the body (keys stay literal) is a template, so a value always lands JSON-escaped.
+        var bodyStrings = new Dictionary<string, Template>(StringComparer.Ordinal);
+        JsonElement? body = node["body"].Exists ? node["body"].Element.Clone() : null;
+        if (body is { } b) CollectBodyTemplates(b, node["body"].Path, problems, definition.Vars, bodyStrings);
+
+        var contentType = node["contentType"].Text(required: false) ?? "application/json";
+        IReadOnlySet<int>? successCodes = null;
+        if (node["successCodes"].Exists)
+        {
+            var codes = node["successCodes"].StringList().Select(c => int.TryParse(c, out var n) ? n : 0).ToHashSet();
+            if (codes.Count == 0 || codes.Any(c => c is < 100 or > 599)) node["successCodes"].Error("must list HTTP status codes (100-599)");
+            successCodes = codes;
+        }
+
+        (string, string, string)? signing = null;
+        if (node["signing"].ExpectObject(required: false))
+        {
+            var s = node["signing"];
+            s.AllowOnly("header", "secret", "prefix");
+            var header = s["header"].Text(required: true);
+            var secret = s["secret"].SecretName(required: true);
+            if (header is not null && secret is not null) signing = (header, secret, s["prefix"].Text(required: false) ?? "");
+        }
+
+        if (problems.Errors.Count > before || method is null || url is null || origin is null) return null;
+        return new HttpTarget(definition.Name, definition.Timeout, new HttpMethod(method), url, origin, headers, body, bodyStrings, contentType, successCodes, signing);
+    }
+
+    /// <summary>The scheme and host must be literal text, so rendering can only change path, query and fragment.</summary>
+    private static string? Origin(Template url, ConfigNode node)
+    {
+        var source = url.Source;
+        var schemeEnd = source.IndexOf("://", StringComparison.Ordinal);
+        var authorityEnd = schemeEnd < 0 ? -1 : source.IndexOfAny(['/', '?', '#'], schemeEnd + 3);
+        var origin = authorityEnd < 0 ? source : source[..authorityEnd];
+        if (origin.Contains("{{", StringComparison.Ordinal))
+        {
+            node.Error("the scheme and host must be literal: placeholders are allowed only in the path and query");
+            return null;
+        }
+        if (ConfigNode.ValidUrl(origin + "/", out var problem) is null)
+        {
+            node.Error(problem);
+            return null;
+        }
+        return origin;
+    }
+
+    private static void CollectBodyTemplates(JsonElement element, string path, ConfigProblems problems, IReadOnlyDictionary<string, string> vars, Dictionary<string, Template> into)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (Template.Parse(element.GetString()!, path, problems, vars) is { } template) into[element.GetString()!] = template;
+                break;
+            case JsonValueKind.Object:
+                foreach (var p in element.EnumerateObject()) CollectBodyTemplates(p.Value, ConfigNode.ChildPath(path, p.Name), problems, vars, into);
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray()) CollectBodyTemplates(item, $"{path}[{i++}]", problems, vars, into);
+                break;
+        }
+    }
+
+    public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
+    {
+        var url = new Uri(_url.Render(call.Values, TemplateEscape.Url));
+        if (!string.Equals(url.GetLeftPart(UriPartial.Authority), new Uri(_origin + "/").GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            return new Failed($"the rendered URL left {_origin}; refusing to call it");
+        }
+        using var request = new HttpRequestMessage(Method, url);
+        var body = RenderBody(call.Values);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", _contentType);
+        }
+        foreach (var (name, template) in _headers)
+        {
+            var value = template.Render(call.Values, TemplateEscape.None);
+            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return new Failed($"header {name} would contain a line break");
+            if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (_signing is var (header, secret, prefix))
+        {
+            request.Headers.TryAddWithoutValidation(header, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), body ?? []));
+        }
+
+        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var code = (int)response.StatusCode;
+        var what = $"{_origin}";
+        if (_successCodes is null) return HttpOutcomes.Classify(response, what, call.Time.GetUtcNow());
+        if (_successCodes.Contains(code)) return new Delivered($"{what} answered {code}");
+        var classified = HttpOutcomes.Classify(response, what, call.Time.GetUtcNow());
+        return classified is Delivered ? new Failed($"{what} answered {code}, which is not one of the configured successCodes") : classified;
+    }
+
+    /// <summary>The body bytes exactly as sent (and signed).</summary>
+    public byte[]? RenderBody(TemplateValues values)
+    {
+        if (_jsonBody is not { } body) return null;
+        if (body.ValueKind == JsonValueKind.String && !_contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Encoding.UTF8.GetBytes(_bodyStrings[body.GetString()!].Render(values, TemplateEscape.None));
+        }
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            Write(writer, body, values);
+        }
+        return buffer.ToArray();
+    }
+
+    private void Write(Utf8JsonWriter writer, JsonElement element, TemplateValues values)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                // The writer escapes the rendered text, so quotes and backslashes in values cannot break out.
+                writer.WriteStringValue(_bodyStrings[element.GetString()!].Render(values, TemplateEscape.None));
+                break;
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var p in element.EnumerateObject())
+                {
+                    writer.WritePropertyName(p.Name);
+                    Write(writer, p.Value, values);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray()) Write(writer, item, values);
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DbtRelay.Delivery;
+
+namespace DbtRelay.Targets;
+
+/// <summary>
+/// Starts a RudderStack Reverse ETL sync: <c>POST {baseUrl}/retl-connections/{connectionId}/start</c> with a bearer
+/// token and <c>{"syncType": "incremental"|"full"}</c>. A 409 means a sync is already running.
+/// </summary>
+public sealed class RudderStackRetlTarget : IDeliveryTarget
+{
+    public const string TypeName = "rudderstack-retl";
+    private static readonly Uri DefaultBaseUrl = new("https://api.rudderstack.com/v2/");
+
+    private RudderStackRetlTarget(string name, TimeSpan timeout, Uri start, string syncType, string token, bool skipOnConflict)
+    {
+        Name = name;
+        Timeout = timeout;
+        StartUrl = start;
+        SyncType = syncType;
+        TokenSecret = token;
+        SkipOnConflict = skipOnConflict;
+    }
+
+    public string Name { get; }
+    public string Type => TypeName;
+    public TimeSpan Timeout { get; }
+    public IReadOnlyList<string> SecretNames => [TokenSecret];
+    public Uri StartUrl { get; }
+    public string SyncType { get; }
+    public string TokenSecret { get; }
+    public bool SkipOnConflict { get; }
+
+    public static IDeliveryTarget? Create(TargetDefinition definition)
+    {
+        var node = definition.Node;
+        node.AllowOnly([.. TargetTypes.CommonProperties, "connectionId", "syncType", "token", "baseUrl", "onConflict"]);
+        var connection = node["connectionId"].Text(required: true);
+        var syncType = node["syncType"].OneOf(required: false, "incremental", "incremental", "full");
+        var token = node["token"].SecretName(required: true);
+        var baseUrl = node["baseUrl"].Exists ? node["baseUrl"].Url(required: true) : DefaultBaseUrl;
+        var onConflict = node["onConflict"].OneOf(required: false, "retry", "retry", "skip");
+        if (connection is null || syncType is null || token is null || baseUrl is null || onConflict is null) return null;
+
+        var root = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+        var start = new Uri(root, $"retl-connections/{Uri.EscapeDataString(connection)}/start");
+        return new RudderStackRetlTarget(definition.Name, definition.Timeout, start, syncType, token, onConflict == "skip");
+    }
+
+    public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, StartUrl)
+        {
+            Content = JsonContent.Create(new Dictionary<string, string> { ["syncType"] = SyncType }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[TokenSecret]);
+        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return SkipOnConflict
+                ? new Delivered("RudderStack answered 409: a sync is already running (onConflict: skip)")
+                : new RetryLater("RudderStack answered 409: a sync is already running; starting one after it (onConflict: retry)");
+        }
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return new Failed("RudderStack answered 404: no Reverse ETL connection with that connectionId");
+        }
+        var outcome = HttpOutcomes.Classify(response, "RudderStack", call.Time.GetUtcNow());
+        if (outcome is not Delivered) return outcome;
+        return new Delivered($"syncId {await SyncIdAsync(response, cancellationToken).ConfigureAwait(false) ?? "(not returned)"}");
+    }
+
+    private static async Task<string?> SyncIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
+            return json.RootElement.TryGetProperty("syncId", out var id) ? id.ToString() : null;
+        }
+        catch (JsonException)
+        {
+            return null; // the sync started; an odd body must not turn success into a retry
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Targets;
+
+public enum TemplateEscape
+{
+    /// <summary>Inserted as is (header values; the HTTP stack refuses line breaks).</summary>
+    None,
+    /// <summary>JSON-string escaped (a value can never end the string it sits in).</summary>
+    Json,
+    /// <summary>Percent-encoded (a value can never add a path segment, query or fragment).</summary>
+    Url,
+}
+
+/// <summary>
+/// A text with <c>{{path}}</c> placeholders, parsed and checked once at startup. Paths: any field of the dbt body
+/// (<c>eventId</c>, <c>eventType</c>, <c>data.runId</c>, …), <c>vars.NAME</c> from relay.json and <c>secrets.NAME</c>.
+/// </summary>
+public sealed partial class Template
+{
+    private static readonly string[] DbtTopLevel =
+        ["accountId", "webhookId", "webhooksID", "eventId", "timestamp", "eventType", "webhookName", "data"];
+
+    private readonly (string? Literal, string[]? Path)[] _segments;
+
+    private Template(string source, (string?, string[]?)[] segments)
+    {
+        Source = source;
+        _segments = segments;
+        SecretNames = segments.Where(s => s.Item2 is ["secrets", _]).Select(s => s.Item2![1]).Distinct().ToArray();
+    }
+
+    public string Source { get; }
+
+    public IReadOnlyList<string> SecretNames { get; }
+
+    public bool HasPlaceholders => _segments.Any(s => s.Path is not null);
+
+    public static Template? Parse(string text, string path, ConfigProblems problems, IReadOnlyDictionary<string, string> vars)
+    {
+        var segments = new List<(string?, string[]?)>();
+        var ok = true;
+        var position = 0;
+        foreach (Match match in Placeholder().Matches(text))
+        {
+            if (match.Index > position) segments.Add((text[position..match.Index], null));
+            position = match.Index + match.Length;
+            var parts = match.Groups[1].Value.Split('.');
+            var problem = parts switch
+            {
+                ["vars", var name] when !vars.ContainsKey(name) => $"placeholder {match.Value} names a var that relay.json 'vars' does not define",
+                ["vars", _] => null,
+                ["secrets", var name] when !Secrets.SecretNames.IsValid(name) => $"placeholder {match.Value} is not a valid secret name ({Secrets.SecretNames.Rule})",
+                ["secrets", _] => null,
+                ["vars" or "secrets", ..] => $"placeholder {match.Value} must be vars.NAME or secrets.NAME",
+                [var root, ..] when !DbtTopLevel.Contains(root) =>
+                    $"placeholder {match.Value} is unknown; use a dbt event field ({string.Join(", ", DbtTopLevel)}, data.*), vars.NAME or secrets.NAME",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                problems.Error(path, problem);
+                ok = false;
+            }
+            segments.Add((null, parts));
+        }
+        if (position < text.Length) segments.Add((text[position..], null));
+        if (segments.Any(s => s.Item1?.Contains("{{", StringComparison.Ordinal) == true))
+        {
+            problems.Error(path, "has a '{{' that does not open a valid {{placeholder}}");
+            ok = false;
+        }
+        return ok ? new Template(text, [.. segments]) : null;
+    }
+
+    public string Render(TemplateValues values, TemplateEscape escape)
+    {
+        var builder = new StringBuilder(Source.Length + 64);
+        foreach (var (literal, path) in _segments)
+        {
+            if (literal is not null)
+            {
+                builder.Append(literal);
+                continue;
+            }
+            var value = values.Lookup(path!) ?? "";
+            builder.Append(escape switch
+            {
+                TemplateEscape.Json => JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value,
+                TemplateEscape.Url => Uri.EscapeDataString(value),
+                _ => value,
+            });
+        }
+        return builder.ToString();
+    }
+
+    [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*\}\}")]
+    private static partial Regex Placeholder();
+}
+
+/// <summary>The values placeholders draw from for one delivery. Parses the dbt body on first use.</summary>
+public sealed class TemplateValues(EventEnvelope envelope, IReadOnlyDictionary<string, string> vars, IReadOnlyDictionary<string, string> secrets) : IDisposable
+{
+    private JsonDocument? _body;
+
+    public string? Lookup(IReadOnlyList<string> path)
+    {
+        switch (path)
+        {
+            case ["vars", var name]: return vars.GetValueOrDefault(name);
+            case ["secrets", var name]: return secrets.GetValueOrDefault(name);
+            case ["eventId"]: return envelope.EventId;
+            case ["eventType"]: return envelope.EventType;
+        }
+        _body ??= JsonDocument.Parse(envelope.Body);
+        var element = _body.RootElement;
+        foreach (var part in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element)) return null;
+        }
+        return element.ValueKind switch
+        {
+            JsonValueKind.String => element.GetString(),
+            JsonValueKind.Null or JsonValueKind.Undefined => null,
+            _ => element.GetRawText(),
+        };
+    }
+
+    public void Dispose() => _body?.Dispose();
+}
