@@ -16,6 +16,7 @@ namespace DbtRelay;
 [JsonSerializable(typeof(DeadLetter))]
 [JsonSerializable(typeof(IntakeAnswer))]
 [JsonSerializable(typeof(IntakeError))]
+[JsonSerializable(typeof(LedgerEntry))]
 internal sealed partial class RelayJsonContext : JsonSerializerContext;
 
 public static class RelayJson

@@ -34,7 +34,8 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<WebhookIntake>();
         services.AddSingleton<EventRouter>();
         services.AddSingleton<DeliveryExecutor>();
-        services.TryAddSingleton<IDeliveryLedger, InMemoryDeliveryLedger>();
+        services.TryAddSingleton<IConditionalStore, InMemoryConditionalStore>();
+        services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(DeliveryExecutor.HttpClientName, client =>
         {
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
