@@ -1,0 +1,120 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text;
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace DbtRelay.Functions.Tests;
+
+/// <summary>The HTTP function over a mocked worker context: status codes and what reaches queue dbt-events.</summary>
+public sealed class ReceiveDbtWebhookTests
+{
+    private const string Secret = "functions-test-secret";
+
+    private static readonly ReceiveDbtWebhook Function = new(new WebhookIntake(
+        new StaticWebhookSecrets([new WebhookSecret("prod", Secret)]), Options.Create(new IntakeOptions()),
+        TimeProvider.System, NullLogger<WebhookIntake>.Instance));
+
+    private static readonly byte[] Body = Encoding.UTF8.GetBytes(
+        """{"accountId":1,"eventId":"wev_fn1","eventType":"job.run.completed","data":{"jobId":"123","runId":"9","runStatus":"Success","runStatusCode":10}}""");
+
+    private static HttpRequestData Request(string method, byte[] body, string? authorization)
+    {
+        var context = new Mock<FunctionContext>();
+        var request = new Mock<HttpRequestData>(context.Object);
+        var headers = new HttpHeadersCollection();
+        if (authorization is not null) headers.Add("Authorization", authorization);
+        headers.Add("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Setup(r => r.Method).Returns(method);
+        request.Setup(r => r.Body).Returns(new MemoryStream(body));
+        request.Setup(r => r.Headers).Returns(headers);
+        request.Setup(r => r.Url).Returns(new Uri("https://relay.example.net/api/dbt/webhook"));
+        request.Setup(r => r.Identities).Returns(Array.Empty<ClaimsIdentity>());
+        request.Setup(r => r.CreateResponse()).Returns(() =>
+        {
+            var response = new Mock<HttpResponseData>(context.Object);
+            response.SetupProperty(r => r.StatusCode);
+            response.SetupProperty(r => r.Headers, new HttpHeadersCollection());
+            response.SetupProperty(r => r.Body, new MemoryStream());
+            return response.Object;
+        });
+        return request.Object;
+    }
+
+    private static string Sign(byte[] body, string secret = Secret) => WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body);
+
+    private static string ResponseText(WebhookOutput output)
+    {
+        output.Response.Body.Position = 0;
+        return new StreamReader(output.Response.Body).ReadToEnd();
+    }
+
+    [Fact]
+    public async Task Accepts_a_signed_event_answers_202_and_emits_one_queue_message()
+    {
+        var output = await Function.RunAsync(Request("POST", Body, Sign(Body)), default);
+
+        Assert.Equal(HttpStatusCode.Accepted, output.Response.StatusCode);
+        Assert.Contains("\"eventId\":\"wev_fn1\"", ResponseText(output));
+        var envelope = RelayJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(output.Event!));
+        Assert.Equal("wev_fn1", envelope.EventId);
+        Assert.Equal("prod", envelope.Webhook);
+        Assert.Equal(Body, envelope.Body.ToArray());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
+    public async Task Rejects_a_missing_or_wrong_signature_with_401_and_enqueues_nothing(string? signature)
+    {
+        var output = await Function.RunAsync(Request("POST", Body, signature), default);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, output.Response.StatusCode);
+        Assert.Null(output.Event);
+    }
+
+    [Fact]
+    public async Task Rejects_a_signed_non_event_with_400()
+    {
+        var body = "{\"hello\":true}"u8.ToArray();
+
+        var output = await Function.RunAsync(Request("POST", body, Sign(body)), default);
+
+        Assert.Equal(HttpStatusCode.BadRequest, output.Response.StatusCode);
+        Assert.Null(output.Event);
+    }
+
+    [Fact]
+    public async Task Refuses_bodies_over_64_KiB_with_413()
+    {
+        var body = new byte[64 * 1024 + 1];
+
+        var output = await Function.RunAsync(Request("POST", body, Sign(body)), default);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, output.Response.StatusCode);
+        Assert.Null(output.Event);
+    }
+
+    [Fact]
+    public async Task Answers_405_to_other_methods()
+    {
+        var output = await Function.RunAsync(Request("GET", [], null), default);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, output.Response.StatusCode);
+        Assert.Null(output.Event);
+    }
+
+    [Fact]
+    public void The_queue_output_targets_dbt_events()
+    {
+        var attribute = typeof(WebhookOutput).GetProperty(nameof(WebhookOutput.Event))!
+            .GetCustomAttributes(typeof(QueueOutputAttribute), false).Cast<QueueOutputAttribute>().Single();
+
+        Assert.Equal(QueueNames.Events, attribute.QueueName);
+    }
+}
