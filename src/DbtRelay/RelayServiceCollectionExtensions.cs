@@ -1,4 +1,6 @@
 using System.Reflection;
+using TokenCredential = Azure.Core.TokenCredential;
+using Azure.Security.KeyVault.Secrets;
 using DbtRelay.Delivery;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
@@ -7,7 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 
 namespace DbtRelay;
 
@@ -25,6 +27,18 @@ public static class RelayServiceCollectionExtensions
         services.AddOptions<IntakeOptions>().Bind(configuration.GetSection(IntakeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetryOptions>().Bind(configuration.GetSection(RetryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var keyVault = configuration.GetSection(KeyVaultOptions.Section).Get<KeyVaultOptions>() ?? new KeyVaultOptions();
+        if (keyVault.Enabled && Uri.TryCreate(keyVault.Uri, UriKind.Absolute, out var vaultUri))
+        {
+            // Tests (and unusual deployments) may register their own credential or client options first.
+            services.TryAddSingleton(_ => AzureCredentials.Create(keyVault.ClientId));
+            services.TryAddSingleton(sp => new SecretClient(vaultUri, sp.GetRequiredService<TokenCredential>(),
+                sp.GetService<SecretClientOptions>() ?? new SecretClientOptions()));
+            services.TryAddSingleton<ISecretStore>(sp => new CachingSecretStore(
+                new KeyVaultSecretSource(sp.GetRequiredService<SecretClient>()), keyVault.CacheTtl,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CachingSecretStore>>()));
+        }
         services.TryAddSingleton<ISecretStore>(new ConfigurationSecretStore(configuration));
         services.AddSingleton<StoredWebhookSecrets>();
         services.AddSingleton<IWebhookSecretProvider>(sp => sp.GetRequiredService<StoredWebhookSecrets>());

@@ -101,13 +101,18 @@ public sealed partial class DeliveryExecutor(
         {
             return new Failed(missing.Message);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The vault is down or throttling and nothing is cached yet: transient.
+            return new RetryLater($"the secret store could not be read ({ex.GetType().Name})");
+        }
 
         var outcome = await CallOnceAsync(target, delivery, resolved, cancellationToken).ConfigureAwait(false);
         if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
         {
             // The token may have been rotated since it was cached: re-read it once before calling this permanent.
-            var refreshed = await ResolveSecretsAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
-            if (!refreshed.SequenceEqual(resolved))
+            var refreshed = await TryResolveAsync(target, cancellationToken).ConfigureAwait(false);
+            if (refreshed is not null && !refreshed.SequenceEqual(resolved))
             {
                 LogTokenRefreshed(logger, target.Name);
                 outcome = await CallOnceAsync(target, delivery, refreshed, cancellationToken).ConfigureAwait(false);
@@ -139,6 +144,18 @@ public sealed partial class DeliveryExecutor(
             // A bug in a target must not lose the event: it is retried and, if it persists, dead-lettered.
             LogTargetBug(logger, ex, target.Name);
             return new RetryLater($"unexpected {ex.GetType().Name} in target {target.Name}");
+        }
+    }
+
+    private async Task<Dictionary<string, string>?> TryResolveAsync(IDeliveryTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ResolveSecretsAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return null; // keep the permanent verdict of the call we already made
         }
     }
 

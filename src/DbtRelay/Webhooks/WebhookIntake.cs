@@ -37,7 +37,7 @@ public sealed partial class WebhookIntake(
         }
 
         var matched = Match(candidates, body.Span, presented);
-        if (matched is null && await secrets.RefreshAfterMismatchAsync(cancellationToken).ConfigureAwait(false))
+        if (matched is null && await secrets.RefreshAfterMismatchAsync(candidates, cancellationToken).ConfigureAwait(false))
         {
             candidates = secrets.Current;
             matched = Match(candidates, body.Span, presented);

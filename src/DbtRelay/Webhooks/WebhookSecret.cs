@@ -33,10 +33,10 @@ public interface IWebhookSecretProvider
     IReadOnlyList<WebhookSecret> Current { get; }
 
     /// <summary>
-    /// Called after a signature matched none of <see cref="Current"/>: a source that can pick up a rotated secret
-    /// reloads (rate-limited) and returns true when the set changed.
+    /// Called after a signature matched none of <paramref name="snapshot"/> (the set the request checked): true when
+    /// <see cref="Current"/> now differs from it, after a rate-limited reload that can pick up a rotated secret.
     /// </summary>
-    ValueTask<bool> RefreshAfterMismatchAsync(CancellationToken cancellationToken);
+    ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken);
 }
 
 /// <summary>A fixed set of secrets (tests, benchmarks, and hosts that resolve secrets once at startup).</summary>
@@ -44,5 +44,5 @@ public sealed class StaticWebhookSecrets(IReadOnlyList<WebhookSecret> secrets) :
 {
     public IReadOnlyList<WebhookSecret> Current { get; } = secrets;
 
-    public ValueTask<bool> RefreshAfterMismatchAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
+    public ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 }

@@ -17,20 +17,27 @@ internal sealed class RelayHarness : IAsyncDisposable
 
     private readonly ServiceProvider _services;
 
-    public RelayHarness(string relayJson, IDictionary<string, string?>? secrets = null, TimeProvider? time = null)
+    public RelayHarness(string relayJson, IDictionary<string, string?>? secrets = null, TimeProvider? time = null,
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         Time = time as ManualTimeProvider ?? new ManualTimeProvider();
-        var settings = new Dictionary<string, string?> { ["Secrets:dbt-webhook"] = WebhookSecret };
-        foreach (var (k, v) in secrets ?? new Dictionary<string, string?>()) settings[$"Secrets:{k}"] = v;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(time ?? Time);
+        var all = settings is null ? new Dictionary<string, string?> { ["Secrets:dbt-webhook"] = WebhookSecret } : new Dictionary<string, string?>(settings);
+        foreach (var (k, v) in secrets ?? new Dictionary<string, string?>()) all[$"Secrets:{k}"] = v;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+        var collection = new ServiceCollection();
+        services?.Invoke(collection);
+        Build(collection, configuration, relayJson, time ?? Time, out _services);
+    }
+
+    private void Build(ServiceCollection services, IConfiguration configuration, string relayJson, TimeProvider time, out ServiceProvider provider)
+    {
+        services.AddSingleton(time);
         services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         services.AddDbtRelay(configuration, RelayConfigLoader.Load(relayJson));
         services.AddDbtRelayInMemoryPipeline();
-        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         // What the host's startup does before taking traffic.
-        _services.GetRequiredService<DbtRelay.Secrets.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();
+        provider.GetRequiredService<DbtRelay.Secrets.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();
     }
 
     public ManualTimeProvider Time { get; }

@@ -222,7 +222,7 @@ public sealed class WebhookIntakeTests
         public int Refreshes { get; private set; }
         public IReadOnlyList<WebhookSecret> Current { get; private set; } = [before];
 
-        public ValueTask<bool> RefreshAfterMismatchAsync(CancellationToken cancellationToken)
+        public ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken)
         {
             Refreshes++;
             Current = [after];
