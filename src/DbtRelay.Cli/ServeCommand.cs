@@ -30,11 +30,18 @@ internal static class ServeCommand
             Description = $"Where to listen (default {RelayCli.DefaultUrl}; use http://0.0.0.0:PORT behind a tunnel).",
             DefaultValueFactory = _ => RelayCli.DefaultUrl,
         };
-        var command = new Command("serve", "Run the relay locally: intake, routing and delivery with in-memory queues.") { config, urls };
+        var keyVault = new Option<Uri?>("--key-vault")
+        {
+            Description = "Read every secret from this Azure Key Vault (https://<name>.vault.azure.net/) with your Azure identity; same as KeyVault__Uri.",
+        };
+        var command = new Command("serve", "Run the relay locally: intake, routing and delivery with in-memory queues.") { config, urls, keyVault };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
-            var app = Build(path, parse.GetValue(urls)!, error);
+            var settings = parse.GetValue(keyVault) is { } vault
+                ? new Dictionary<string, string?> { ["KeyVault:Uri"] = vault.ToString() }
+                : null;
+            var app = Build(path, parse.GetValue(urls)!, error, settings);
             if (app is null) return 2;
             await using (app)
             {
@@ -106,6 +113,7 @@ internal static class ServeCommand
         var secrets = app.Services.GetRequiredService<IWebhookSecretProvider>().Current;
         var store = app.Services.GetRequiredService<ISecretStore>();
         output.WriteLine($"DbtRelay {RelayServiceCollectionExtensions.Version} serving {configPath}");
+        output.WriteLine($"  secrets from: {store.Describe("<name>")}");
         foreach (var address in Addresses(app)) output.WriteLine($"  listening: POST {address}{RelayCli.WebhookPath}   (health: {address}/api/health)");
         foreach (var webhook in config.Webhooks)
         {
