@@ -1,0 +1,119 @@
+// DbtRelay on Azure: Functions Flex Consumption (.NET 10 isolated), Storage (queues, ledger, deployment package),
+// Key Vault (RBAC) and Application Insights, all reached with one user-assigned managed identity.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names and tags derive from it.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource (Flex Consumption must be offered there).')
+param location string
+
+@description('Object id of the person or pipeline deploying; gets Key Vault Secrets Officer to create the secrets. Empty: none.')
+param deployerPrincipalId string = ''
+
+@description('Type of the deployer principal.')
+@allowed([ 'User', 'ServicePrincipal', 'Group' ])
+param deployerPrincipalType string = 'User'
+
+@description('Flex Consumption instance memory (MB).')
+@allowed([ 512, 2048, 4096 ])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+// A cold start of a .NET app on Flex can take longer than the 10 s dbt Cloud waits before it counts a delivery as
+// failed. One always-ready instance for the HTTP group keeps intake warm; it is billed while idle (see README,
+// "Cost of always-ready"). Set 0 to save that cost and rely on dbt's retries instead.
+@description('Always-ready instances for the HTTP trigger group (intake). Default 1: see the comment above.')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyHttpInstances int = 1
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    identityPrincipalId: identity.outputs.principalId
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    identityPrincipalId: identity.outputs.principalId
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    identityPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    keyVaultUri: keyVault.outputs.uri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+  }
+}
+
+// Outputs carry names and URLs only, never a secret.
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output DBT_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/dbt/webhook'
