@@ -6,8 +6,6 @@ using DbtRelay.Cli;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -35,7 +33,7 @@ internal static class LatencyRun
             return Results.Ok();
         });
         await sink.StartAsync();
-        var sinkUrl = sink.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var sinkUrl = ServeCommand.Addresses(sink).Single();
 
         var config = Path.Combine(Path.GetTempPath(), $"relay-latency-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$$"""

@@ -94,7 +94,7 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
-        return new Delivered($"started dbt Cloud run {await RunIdAsync(response, cancellationToken).ConfigureAwait(false) ?? "(id not returned)"}");
+        return new Delivered($"started dbt Cloud run {await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false) ?? "(id not returned)"}");
     }
 
     /// <summary>The cause always carries the event id (the key of the lookup) and fits dbt's length limit.</summary>
@@ -132,20 +132,6 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
             }
         }
         return null;
-    }
-
-    private static async Task<string?> RunIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
-            return json.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("id", out var id)
-                ? id.ToString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     [LoggerMessage(4301, LogLevel.Information, "dbt Cloud run {RunId} already carries {EventId} in its cause: not triggering again.")]

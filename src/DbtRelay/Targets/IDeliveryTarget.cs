@@ -1,5 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using DbtRelay.Delivery;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
@@ -91,5 +91,25 @@ public static class HttpOutcomes
         _ => null,
     };
 
-    public static bool IsAmbiguous(HttpStatusCode status) => status is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout;
+    /// <summary>
+    /// A downstream id from a success body (<c>syncId</c>, <c>data.id</c>), or null. An odd body never turns a call
+    /// that succeeded into a failure.
+    /// </summary>
+    public static async Task<string?> ReadIdAsync(HttpResponseMessage response, CancellationToken cancellationToken, params string[] path)
+    {
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
+            var element = json.RootElement;
+            foreach (var name in path)
+            {
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element)) return null;
+            }
+            return element.ToString();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

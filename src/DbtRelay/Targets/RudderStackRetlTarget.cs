@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using DbtRelay.Delivery;
 
 namespace DbtRelay.Targets;
@@ -71,19 +70,6 @@ public sealed class RudderStackRetlTarget : IDeliveryTarget
         }
         var outcome = HttpOutcomes.Classify(response, "RudderStack", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
-        return new Delivered($"syncId {await SyncIdAsync(response, cancellationToken).ConfigureAwait(false) ?? "(not returned)"}");
-    }
-
-    private static async Task<string?> SyncIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
-            return json.RootElement.TryGetProperty("syncId", out var id) ? id.ToString() : null;
-        }
-        catch (JsonException)
-        {
-            return null; // the sync started; an odd body must not turn success into a retry
-        }
+        return new Delivered($"syncId {await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false) ?? "(not returned)"}");
     }
 }

@@ -1,3 +1,4 @@
+using DbtRelay.Cli;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -8,8 +9,6 @@ using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -39,7 +38,7 @@ internal sealed class FakeKeyVault : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
         _app.StartAsync().GetAwaiter().GetResult();
-        Port = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+        Port = new Uri(ServeCommand.Addresses(_app).Single()).Port;
     }
 
     public int Port { get; }
