@@ -25,7 +25,18 @@ public sealed record DeliveryMessage
     public required EventEnvelope Event { get; init; }
 
     [JsonIgnore]
-    public string LedgerKey => $"{Event.EventId}/{Target}";
+    public string LedgerKey => LedgerKeys.Delivery(Event.EventId, Target);
+}
+
+/// <summary>
+/// Ledger keys, one namespace per kind so that no target name can collide with the router's bookkeeping. The event
+/// id comes from the (signed) body, so it is escaped into a single path segment.
+/// </summary>
+public static class LedgerKeys
+{
+    public static string Routed(string eventId) => $"routed/{Uri.EscapeDataString(eventId)}";
+
+    public static string Delivery(string eventId, string target) => $"delivered/{Uri.EscapeDataString(eventId)}/{target}";
 }
 
 /// <summary>What queue <c>dbt-deliveries-failed</c> carries: the delivery and why it was given up.</summary>

@@ -33,7 +33,7 @@ public sealed partial class EventRouter(
             ["EventId"] = envelope.EventId, ["RunId"] = envelope.RunId, ["JobId"] = envelope.JobId,
         });
 
-        var claim = await ledger.TryClaimAsync($"{envelope.EventId}/routed", RoutingLease, cancellationToken).ConfigureAwait(false);
+        var claim = await ledger.TryClaimAsync(LedgerKeys.Routed(envelope.EventId), RoutingLease, cancellationToken).ConfigureAwait(false);
         if (claim.Status == ClaimStatus.Completed)
         {
             LogDuplicate(logger, envelope.EventId);

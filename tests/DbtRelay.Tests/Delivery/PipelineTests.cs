@@ -352,6 +352,20 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_target_may_be_named_like_the_routers_own_bookkeeping()
+    {
+        var config = Config()
+            .Replace("\"elementary\": {", "\"routed\": {", StringComparison.Ordinal)
+            .Replace("[\"crm-sync\", \"elementary\"]", "[\"crm-sync\", \"routed\"]", StringComparison.Ordinal);
+        await using var relay = new RelayHarness(config, Secrets);
+
+        await relay.SendAsync(DbtPayloads.Completed());
+        await relay.RunDueAsync();
+
+        Assert.Single(_elementary.SignatureChecks);
+    }
+
+    [Fact]
     public async Task Every_call_carries_the_DbtRelay_user_agent()
     {
         await using var relay = new RelayHarness(Config(), Secrets);
