@@ -33,9 +33,6 @@ public sealed partial class DeliveryExecutor(
     public const string HttpClientName = "DbtRelay.Targets";
     private readonly RetryOptions _retry = retryOptions.Value;
 
-    /// <summary>Seeded by tests to make jitter repeatable.</summary>
-    internal Random Random { get; init; } = Random.Shared;
-
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         var e = delivery.Event;
@@ -77,7 +74,7 @@ public sealed partial class DeliveryExecutor(
         await ledger.ReleaseAsync(claim, CancellationToken.None).ConfigureAwait(false);
         if (outcome is RetryLater retry && delivery.Attempt < _retry.MaxAttempts)
         {
-            var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random);
+            var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random.Shared);
             var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = retry.Detail };
             await queues.EnqueueDeliveryAsync(next, delay, cancellationToken).ConfigureAwait(false);
             LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, delay);
