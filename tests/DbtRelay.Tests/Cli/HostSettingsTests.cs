@@ -1,0 +1,41 @@
+using System.Text.Json;
+using DbtRelay.Tests.Routing;
+
+namespace DbtRelay.Tests.Cli;
+
+/// <summary>host.json and local.settings.sample.json: the settings the Functions app relies on (checked here
+/// because the Functions project itself only builds where nuget.org is reachable).</summary>
+public sealed class HostSettingsTests
+{
+    private static JsonElement Json(string file) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(RelayConfigTests.RepoRoot(), file))).RootElement;
+
+    [Fact]
+    public void Queue_messages_are_unencoded_everywhere_they_are_written_and_read()
+    {
+        var queues = Json("host.json").GetProperty("extensions").GetProperty("queues");
+        var glue = File.ReadAllText(Path.Combine(RelayConfigTests.RepoRoot(), "src", "DbtRelay.Functions", "StorageGlue.cs"));
+
+        Assert.Equal("none", queues.GetProperty("messageEncoding").GetString());
+        Assert.Contains("MessageEncoding = QueueMessageEncoding.None", glue, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Queues_are_polled_at_least_every_two_seconds_and_retried_a_bounded_number_of_times()
+    {
+        var queues = Json("host.json").GetProperty("extensions").GetProperty("queues");
+
+        Assert.True(TimeSpan.Parse(queues.GetProperty("maxPollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= TimeSpan.FromSeconds(2));
+        Assert.InRange(queues.GetProperty("maxDequeueCount").GetInt32(), 1, 10);
+    }
+
+    [Fact]
+    public void The_sample_local_settings_run_the_isolated_worker_on_Azurite_with_the_demo_secret()
+    {
+        var values = Json("local.settings.sample.json").GetProperty("Values");
+
+        Assert.Equal("dotnet-isolated", values.GetProperty("FUNCTIONS_WORKER_RUNTIME").GetString());
+        Assert.Equal("UseDevelopmentStorage=true", values.GetProperty("AzureWebJobsStorage").GetString());
+        Assert.Equal("demo-secret-change-me", values.GetProperty("Secrets__dbt-webhook-demo").GetString());
+    }
+}
