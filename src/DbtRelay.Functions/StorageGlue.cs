@@ -7,6 +7,7 @@ using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Functions;
 
@@ -43,16 +44,27 @@ public sealed class StorageClients(QueueServiceClient queues, BlobContainerClien
 }
 
 /// <summary>Creates the queues and the ledger container when missing (Azurite; in Azure, Bicep already did).</summary>
-public sealed class StorageBootstrap(StorageClients storage) : IHostedService
+public sealed partial class StorageBootstrap(StorageClients storage, ILogger<StorageBootstrap> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var name in new[] { QueueNames.Events, QueueNames.Deliveries, QueueNames.DeadLetters })
+        try
         {
-            await storage.Queue(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            foreach (var name in new[] { QueueNames.Events, QueueNames.Deliveries, QueueNames.DeadLetters })
+            {
+                await storage.Queue(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+            await storage.Ledger.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         }
-        await storage.Ledger.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        catch (RequestFailedException ex)
+        {
+            // Provisioned resources need no creation; a real absence surfaces on first use with its own error.
+            LogCannotCreate(logger, ex.Status, ex.ErrorCode);
+        }
     }
+
+    [LoggerMessage(7001, LogLevel.Warning, "Could not ensure the relay's queues and ledger container exist ({Status} {Code}); continuing.")]
+    private static partial void LogCannotCreate(ILogger logger, int status, string? code);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
