@@ -11,7 +11,8 @@ namespace DbtRelay.Targets;
 /// <c>Authorization: Token …</c>. Triggering is not idempotent, so every retry first looks for a run whose cause
 /// carries this event's id and counts it delivered if one exists: a retry never starts the job twice.
 /// </summary>
-public sealed partial class DbtCloudJobTarget : IDeliveryTarget
+public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string tokenSecret, Template cause, JsonObject overrides)
+    : IDeliveryTarget
 {
     public const string TypeName = "dbt-cloud-job";
 
@@ -20,30 +21,13 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
 
     private static readonly Uri DefaultAccessUrl = new("https://cloud.getdbt.com/");
 
-    private readonly Template _cause;
-    private readonly JsonObject _overrides;
+    private readonly Uri _triggerUrl = new($"{accessUrl.AbsoluteUri.TrimEnd('/')}/api/v2/accounts/{accountId}/jobs/{jobId}/run/");
+    private readonly Uri _runsUrl = new($"{accessUrl.AbsoluteUri.TrimEnd('/')}/api/v2/accounts/{accountId}/runs/?job_definition_id={jobId}&order_by=-id&limit=50");
 
-    private DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string token, Template cause, JsonObject overrides)
-    {
-        Name = name;
-        Timeout = timeout;
-        TokenSecret = token;
-        JobId = jobId;
-        _cause = cause;
-        _overrides = overrides;
-        var root = accessUrl.AbsoluteUri.TrimEnd('/');
-        TriggerUrl = new Uri($"{root}/api/v2/accounts/{accountId}/jobs/{jobId}/run/");
-        RunsUrl = new Uri($"{root}/api/v2/accounts/{accountId}/runs/?job_definition_id={jobId}&order_by=-id&limit=50");
-    }
-
-    public string Name { get; }
+    public string Name => name;
     public string Type => TypeName;
-    public TimeSpan Timeout { get; }
-    public IReadOnlyList<string> SecretNames => [TokenSecret, .. _cause.SecretNames];
-    public string TokenSecret { get; }
-    public long JobId { get; }
-    public Uri TriggerUrl { get; }
-    public Uri RunsUrl { get; }
+    public TimeSpan Timeout => timeout;
+    public IReadOnlyList<string> SecretNames => [tokenSecret, .. cause.SecretNames];
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
@@ -84,13 +68,13 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
             if (earlier is not null) return earlier;
         }
 
-        var body = (JsonObject)_overrides.DeepClone();
-        body["cause"] = Cause(_cause.Render(call.Values, TemplateEscape.None), eventId);
-        using var request = new HttpRequestMessage(HttpMethod.Post, TriggerUrl)
+        var body = (JsonObject)overrides.DeepClone();
+        body["cause"] = Cause(cause.Render(call.Values, TemplateEscape.None), eventId);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _triggerUrl)
         {
             Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[TokenSecret]);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
@@ -109,8 +93,8 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
 
     private async Task<TargetOutcome?> FindRunStartedForAsync(string eventId, TargetCall call, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, RunsUrl);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[TokenSecret]);
+        using var request = new HttpRequestMessage(HttpMethod.Get, _runsUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -123,7 +107,7 @@ public sealed partial class DbtCloudJobTarget : IDeliveryTarget
         {
             foreach (var run in runs.EnumerateArray())
             {
-                if (run.TryGetProperty("cause", out var cause) && cause.GetString()?.Contains(eventId, StringComparison.Ordinal) == true)
+                if (run.TryGetProperty("cause", out var runCause) && runCause.GetString()?.Contains(eventId, StringComparison.Ordinal) == true)
                 {
                     var id = run.TryGetProperty("id", out var runId) ? runId.ToString() : "?";
                     LogFoundEarlierRun(call.Logger, id, eventId);

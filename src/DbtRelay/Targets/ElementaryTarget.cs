@@ -8,24 +8,14 @@ namespace DbtRelay.Targets;
 /// Triggers an Elementary Cloud sync: <c>POST url</c> with an empty body and <c>Authorization</c> = lowercase hex
 /// HMAC-SHA256(secret, exact bytes sent), as Elementary's guide signs it.
 /// </summary>
-public sealed class ElementaryTarget : IDeliveryTarget
+public sealed class ElementaryTarget(string name, TimeSpan timeout, Uri url, string signingSecret) : IDeliveryTarget
 {
     public const string TypeName = "elementary";
 
-    private ElementaryTarget(string name, TimeSpan timeout, Uri url, string secret)
-    {
-        Name = name;
-        Timeout = timeout;
-        Url = url;
-        SigningSecret = secret;
-    }
-
-    public string Name { get; }
+    public string Name => name;
     public string Type => TypeName;
-    public TimeSpan Timeout { get; }
-    public IReadOnlyList<string> SecretNames => [SigningSecret];
-    public Uri Url { get; }
-    public string SigningSecret { get; }
+    public TimeSpan Timeout => timeout;
+    public IReadOnlyList<string> SecretNames => [signingSecret];
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
@@ -39,9 +29,9 @@ public sealed class ElementaryTarget : IDeliveryTarget
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
         var body = Array.Empty<byte>();
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Headers.TryAddWithoutValidation("Authorization",
-            WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[SigningSecret]), body));
+            WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[signingSecret]), body));
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return HttpOutcomes.Classify(response, "Elementary", call.Time.GetUtcNow());
     }

@@ -11,45 +11,33 @@ namespace DbtRelay.Targets;
 /// event. Values are JSON-escaped in the body and percent-encoded in the URL, and the URL's scheme and host are
 /// fixed in relay.json: a template can never redirect the call.
 /// </summary>
-public sealed class HttpTarget : IDeliveryTarget
+public sealed class HttpTarget(
+    string name,
+    TimeSpan timeout,
+    HttpMethod method,
+    Template url,
+    string origin,
+    IReadOnlyList<(string Name, Template Value)> headers,
+    JsonElement? jsonBody,
+    Dictionary<string, Template> bodyStrings,
+    string contentType,
+    IReadOnlySet<int>? successCodes,
+    (string Header, string Secret, string Prefix)? signing) : IDeliveryTarget
 {
     public const string TypeName = "http";
     private static readonly string[] Methods = ["POST", "PUT", "PATCH", "GET", "DELETE"];
 
-    private readonly Template _url;
-    private readonly string _origin;
-    private readonly IReadOnlyList<(string Name, Template Value)> _headers;
-    private readonly JsonElement? _jsonBody;
-    private readonly Dictionary<string, Template> _bodyStrings;
-    private readonly string _contentType;
-    private readonly IReadOnlySet<int>? _successCodes;
-    private readonly (string Header, string Secret, string Prefix)? _signing;
-
-    private HttpTarget(string name, TimeSpan timeout, HttpMethod method, Template url, string origin,
-        IReadOnlyList<(string, Template)> headers, JsonElement? jsonBody, Dictionary<string, Template> bodyStrings,
-        string contentType, IReadOnlySet<int>? successCodes, (string, string, string)? signing)
-    {
-        Name = name;
-        Timeout = timeout;
-        Method = method;
-        _url = url;
-        _origin = origin;
-        _headers = headers;
-        _jsonBody = jsonBody;
-        _bodyStrings = bodyStrings;
-        _contentType = contentType;
-        _successCodes = successCodes;
-        _signing = signing;
-        SecretNames = [.. url.SecretNames, .. headers.SelectMany(h => h.Item2.SecretNames), .. bodyStrings.Values.SelectMany(t => t.SecretNames),
-            .. signing is { } s ? [s.Item2] : Array.Empty<string>()];
-        SecretNames = SecretNames.Distinct().ToArray();
-    }
-
-    public string Name { get; }
+    public string Name => name;
     public string Type => TypeName;
-    public TimeSpan Timeout { get; }
-    public HttpMethod Method { get; }
-    public IReadOnlyList<string> SecretNames { get; }
+    public TimeSpan Timeout => timeout;
+
+    public IReadOnlyList<string> SecretNames { get; } =
+        url.SecretNames
+            .Concat(headers.SelectMany(h => h.Value.SecretNames))
+            .Concat(bodyStrings.Values.SelectMany(t => t.SecretNames))
+            .Concat(signing is { } s ? [s.Secret] : [])
+            .Distinct()
+            .ToArray();
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
@@ -139,45 +127,45 @@ public sealed class HttpTarget : IDeliveryTarget
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        var url = new Uri(_url.Render(call.Values, TemplateEscape.Url));
-        if (!string.Equals(url.GetLeftPart(UriPartial.Authority), new Uri(_origin + "/").GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        var target = new Uri(url.Render(call.Values, TemplateEscape.Url));
+        if (!string.Equals(target.GetLeftPart(UriPartial.Authority), new Uri(origin + "/").GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
-            return new Failed($"the rendered URL left {_origin}; refusing to call it");
+            return new Failed($"the rendered URL left {origin}; refusing to call it");
         }
-        using var request = new HttpRequestMessage(Method, url);
+        using var request = new HttpRequestMessage(method, target);
         var body = RenderBody(call.Values);
         if (body is not null)
         {
             request.Content = new ByteArrayContent(body);
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", _contentType);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
-        foreach (var (name, template) in _headers)
+        foreach (var (header, template) in headers)
         {
             var value = template.Render(call.Values, TemplateEscape.None);
-            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return new Failed($"header {name} would contain a line break");
-            if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
+            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return new Failed($"header {header} would contain a line break");
+            if (!request.Headers.TryAddWithoutValidation(header, value)) request.Content?.Headers.TryAddWithoutValidation(header, value);
         }
-        if (_signing is var (header, secret, prefix))
+        if (signing is var (signatureHeader, secret, prefix))
         {
-            request.Headers.TryAddWithoutValidation(header, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), body ?? []));
+            request.Headers.TryAddWithoutValidation(signatureHeader, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), body ?? []));
         }
 
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var code = (int)response.StatusCode;
-        var what = $"{_origin}";
-        if (_successCodes is null) return HttpOutcomes.Classify(response, what, call.Time.GetUtcNow());
-        if (_successCodes.Contains(code)) return new Delivered($"{what} answered {code}");
-        var classified = HttpOutcomes.Classify(response, what, call.Time.GetUtcNow());
-        return classified is Delivered ? new Failed($"{what} answered {code}, which is not one of the configured successCodes") : classified;
+        // Only the origin is ever reported: a path or query may carry a secret.
+        if (successCodes is null) return HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
+        if (successCodes.Contains(code)) return new Delivered($"{origin} answered {code}");
+        var classified = HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
+        return classified is Delivered ? new Failed($"{origin} answered {code}, which is not one of the configured successCodes") : classified;
     }
 
     /// <summary>The body bytes exactly as sent (and signed).</summary>
     public byte[]? RenderBody(TemplateValues values)
     {
-        if (_jsonBody is not { } body) return null;
-        if (body.ValueKind == JsonValueKind.String && !_contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (jsonBody is not { } body) return null;
+        if (body.ValueKind == JsonValueKind.String && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
-            return Encoding.UTF8.GetBytes(_bodyStrings[body.GetString()!].Render(values, TemplateEscape.None));
+            return Encoding.UTF8.GetBytes(bodyStrings[body.GetString()!].Render(values, TemplateEscape.None));
         }
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -193,7 +181,7 @@ public sealed class HttpTarget : IDeliveryTarget
         {
             case JsonValueKind.String:
                 // The writer escapes the rendered text, so quotes and backslashes in values cannot break out.
-                writer.WriteStringValue(_bodyStrings[element.GetString()!].Render(values, TemplateEscape.None));
+                writer.WriteStringValue(bodyStrings[element.GetString()!].Render(values, TemplateEscape.None));
                 break;
             case JsonValueKind.Object:
                 writer.WriteStartObject();

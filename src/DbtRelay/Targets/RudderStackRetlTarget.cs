@@ -9,29 +9,16 @@ namespace DbtRelay.Targets;
 /// Starts a RudderStack Reverse ETL sync: <c>POST {baseUrl}/retl-connections/{connectionId}/start</c> with a bearer
 /// token and <c>{"syncType": "incremental"|"full"}</c>. A 409 means a sync is already running.
 /// </summary>
-public sealed class RudderStackRetlTarget : IDeliveryTarget
+public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri startUrl, string syncType, string tokenSecret, bool skipOnConflict)
+    : IDeliveryTarget
 {
     public const string TypeName = "rudderstack-retl";
     private static readonly Uri DefaultBaseUrl = new("https://api.rudderstack.com/v2/");
 
-    private RudderStackRetlTarget(string name, TimeSpan timeout, Uri start, string syncType, string token, bool skipOnConflict)
-    {
-        Name = name;
-        Timeout = timeout;
-        StartUrl = start;
-        SyncType = syncType;
-        TokenSecret = token;
-        SkipOnConflict = skipOnConflict;
-    }
-
-    public string Name { get; }
+    public string Name => name;
     public string Type => TypeName;
-    public TimeSpan Timeout { get; }
-    public IReadOnlyList<string> SecretNames => [TokenSecret];
-    public Uri StartUrl { get; }
-    public string SyncType { get; }
-    public string TokenSecret { get; }
-    public bool SkipOnConflict { get; }
+    public TimeSpan Timeout => timeout;
+    public IReadOnlyList<string> SecretNames => [tokenSecret];
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
@@ -51,16 +38,16 @@ public sealed class RudderStackRetlTarget : IDeliveryTarget
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, StartUrl)
+        using var request = new HttpRequestMessage(HttpMethod.Post, startUrl)
         {
-            Content = JsonContent.Create(new Dictionary<string, string> { ["syncType"] = SyncType }),
+            Content = JsonContent.Create(new Dictionary<string, string> { ["syncType"] = syncType }),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[TokenSecret]);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
 
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
-            return SkipOnConflict
+            return skipOnConflict
                 ? new Delivered("RudderStack answered 409: a sync is already running (onConflict: skip)")
                 : new RetryLater("RudderStack answered 409: a sync is already running; starting one after it (onConflict: retry)");
         }
