@@ -60,13 +60,6 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         return await _http.SendAsync(request);
     }
 
-    private async Task WaitForAsync(Func<bool> condition)
-    {
-        // Waiting for the background pipeline to act, bounded; not a timing assertion.
-        for (var i = 0; i < 500 && !condition(); i++) await Task.Delay(20);
-        Assert.True(condition(), "the pipeline did not get there within 10 s");
-    }
-
     [Fact]
     public async Task Accepts_a_signed_event_over_http_and_fires_the_downstream_syncs()
     {
@@ -76,7 +69,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("""{"eventId":"wev_e2e_1","status":"accepted"}""", await response.Content.ReadAsStringAsync());
-        await WaitForAsync(() => _rudder.Starts("conn-e2e") == 1 && _elementary.SignatureChecks.Count == 1);
+        await Eventually.True(() => _rudder.Starts("conn-e2e") == 1 && _elementary.SignatureChecks.Count == 1);
         Assert.True(_elementary.SignatureChecks.Single());
     }
 
@@ -113,7 +106,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         Assert.True(exit == 0, error.ToString());
         Assert.StartsWith("202 Accepted", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("\"status\":\"accepted\"", output.ToString());
-        await WaitForAsync(() => _rudder.Starts("conn-e2e") == 1);
+        await Eventually.True(() => _rudder.Starts("conn-e2e") == 1);
     }
 
     [Fact]
@@ -138,7 +131,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         var responses = await Task.WhenAll(bodies.Concat(bodies).Select(b => PostAsync(b, DbtPayloads.Sign(DemoSecret, b))));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
-        await WaitForAsync(() => _rudder.Starts("conn-e2e") >= 50 && _elementary.Received.Count >= 50);
+        await Eventually.True(() => _rudder.Starts("conn-e2e") >= 50 && _elementary.Received.Count >= 50);
         await _app.StopAsync();
         Assert.Equal(50, _rudder.Starts("conn-e2e"));
         Assert.Equal(50, _elementary.Received.Count);
@@ -163,7 +156,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_dead"));
         await PostAsync(body, DbtPayloads.Sign(DemoSecret, body));
         var queues = _app.Services.GetRequiredService<InMemoryRelayQueues>();
-        await WaitForAsync(() => !queues.DeadLetters.IsEmpty);
+        await Eventually.True(() => !queues.DeadLetters.IsEmpty);
         var list = new Uri(_webhook, "/api/admin/dead-letters");
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await _http.GetAsync(list)).StatusCode);
@@ -173,7 +166,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         Assert.Contains("403", listed);
         using var replay = new HttpRequestMessage(HttpMethod.Post, new Uri(_webhook, "/api/admin/dead-letters/replay")) { Headers = { { "x-relay-admin-key", "admin-key" } } };
         Assert.Contains("\"replayed\":1", await (await _http.SendAsync(replay)).Content.ReadAsStringAsync());
-        await WaitForAsync(() => _rudder.Starts("conn-e2e") == 2);
+        await Eventually.True(() => _rudder.Starts("conn-e2e") == 2);
     }
 
     public async Task DisposeAsync()

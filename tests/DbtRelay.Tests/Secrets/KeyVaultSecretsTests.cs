@@ -47,15 +47,6 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
         new KeyVaultSecretSource(new SecretClient(FakeKeyVault.VaultUri, _credential, _vault.ClientOptions())),
         ttl ?? TimeSpan.FromMinutes(5), _time, _logs.For<CachingSecretStore>());
 
-    private static Task EventuallyAsync(Func<bool> condition) => EventuallyAsync(() => Task.FromResult(condition()));
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        // The background refresh runs on its own; wait for it, bounded. Not a timing assertion.
-        for (var i = 0; i < 250 && !await condition(); i++) await Task.Delay(20);
-        Assert.True(await condition());
-    }
-
     public Task InitializeAsync()
     {
         _vault.Set("dbt-webhook-prod", WebhookValue);
@@ -96,8 +87,8 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
         _vault.Set("dbt-webhook-prod", RotatedValue);
 
         _time.Advance(TimeSpan.FromMinutes(5));
-        await EventuallyAsync(() => _vault.ReadsOf("dbt-webhook-prod") == 2 && _vault.ReadsOf("rudderstack-token") == 2);
-        await EventuallyAsync(async () => await store.GetAsync("dbt-webhook-prod", default) == RotatedValue);
+        await Eventually.True(() => _vault.ReadsOf("dbt-webhook-prod") == 2 && _vault.ReadsOf("rudderstack-token") == 2);
+        await Eventually.True(async () => await store.GetAsync("dbt-webhook-prod", default) == RotatedValue);
         for (var i = 0; i < 50; i++) await store.GetAsync("dbt-webhook-prod", default);
         _time.Advance(TimeSpan.FromMinutes(4));
         await Task.Delay(100);
@@ -116,8 +107,8 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
         _vault.Outage = (status, retryAfter);
 
         _time.Advance(TimeSpan.FromMinutes(5));
-        await EventuallyAsync(() => _vault.ReadsOf("dbt-webhook-prod") == 2);
-        await EventuallyAsync(() => _logs.Entries.Any(e => e.Level == LogLevel.Warning));
+        await Eventually.True(() => _vault.ReadsOf("dbt-webhook-prod") == 2);
+        await Eventually.True(() => _logs.Entries.Any(e => e.Level == LogLevel.Warning));
         for (var i = 0; i < 100; i++) Assert.Equal(WebhookValue, await store.GetAsync("dbt-webhook-prod", default));
 
         Assert.Equal(2, _vault.ReadsOf("dbt-webhook-prod"));
@@ -126,7 +117,7 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
         _vault.Outage = null;
         _vault.Set("dbt-webhook-prod", RotatedValue);
         _time.Advance(TimeSpan.FromMinutes(5));
-        await EventuallyAsync(async () => await store.GetAsync("dbt-webhook-prod", default) == RotatedValue);
+        await Eventually.True(async () => await store.GetAsync("dbt-webhook-prod", default) == RotatedValue);
     }
 
     [Fact]
@@ -173,7 +164,7 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
 
         _vault.Outage = null;
         _time.Advance(StoredWebhookSecrets.ReloadInterval);
-        await EventuallyAsync(() => relay.Services.GetRequiredService<StoredWebhookSecrets>().Current.Count == 1);
+        await Eventually.True(() => relay.Services.GetRequiredService<StoredWebhookSecrets>().Current.Count == 1);
         Assert.IsType<Accepted>(await intake.DecideAsync(body, DbtPayloads.Sign(WebhookValue, body), default));
     }
 
