@@ -15,7 +15,7 @@ internal static class IntakeEndpoints
         app.MapGet("/api/health", () => Results.Json(new { status = "ok" }));
     }
 
-    private static async Task ReceiveAsync(HttpContext context, WebhookIntake intake, IRelayQueues queues)
+    private static async Task ReceiveAsync(HttpContext context, WebhookIntake intake, InMemoryRelayQueues queues)
     {
         var request = context.Request;
         IntakeDecision decision;
@@ -31,7 +31,7 @@ internal static class IntakeEndpoints
         else
         {
             decision = await intake.DecideAsync(body, request.Headers.Authorization, context.RequestAborted);
-            if (decision is Accepted accepted) await queues.EnqueueEventAsync(accepted.Envelope, TimeSpan.Zero, context.RequestAborted);
+            if (decision is Accepted accepted) await queues.EnqueueAcceptedAsync(accepted, context.RequestAborted);
         }
         context.Response.StatusCode = decision.StatusCode;
         context.Response.ContentType = "application/json";

@@ -20,6 +20,10 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues
     /// <summary>Messages waiting for their delay to pass.</summary>
     public IReadOnlyCollection<(string Queue, string EventId)> Delayed => _delayed.Values.ToList();
 
+    /// <summary>Queues what intake accepted, as the bytes intake already serialized (as the Functions output binding does).</summary>
+    public ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
+        Write(Events, accepted.QueueMessage, TimeSpan.Zero, QueueNames.Events, accepted.Envelope.EventId, cancellationToken);
+
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
         Write(Events, RelayJson.Serialize(envelope), delay, QueueNames.Events, envelope.EventId, cancellationToken);
 

@@ -50,7 +50,7 @@ internal sealed class RelayHarness : IAsyncDisposable
     {
         var bytes = DbtPayloads.Bytes(body);
         var decision = await _services.GetRequiredService<WebhookIntake>().DecideAsync(bytes, DbtPayloads.Sign(secret, bytes), default);
-        if (decision is Accepted accepted) await Queues.EnqueueEventAsync(accepted.Envelope, TimeSpan.Zero, default);
+        if (decision is Accepted accepted) await Queues.EnqueueAcceptedAsync(accepted, default);
         return decision;
     }
 
