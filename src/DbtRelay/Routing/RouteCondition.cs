@@ -26,7 +26,7 @@ public sealed record RouteCondition(
         if (!EventTypes.Contains(e.EventType))
             return $"eventType {e.EventType} is not one of [{string.Join(", ", EventTypes)}]";
         if (RunStatusCodes.Count > 0 && (e.RunStatusCode is not { } code || !RunStatusCodes.Contains(code)))
-            return $"runStatus {e.RunStatus ?? "(none)"} ({e.RunStatusCode?.ToString() ?? "no code"}) is not one of [{string.Join(", ", RunStatusCodes.Select(StatusName))}]";
+            return $"runStatus {e.RunStatus ?? "(none)"} ({e.RunStatusCode?.ToString() ?? "no code"}) is not one of [{string.Join(", ", RunStatusCodes.Select(DbtRunStatus.Name))}]";
         if (!Matches(JobIds, e.JobId)) return $"jobId {e.JobId ?? "(none)"} is not one of [{string.Join(", ", JobIds)}]";
         if (!Matches(EnvironmentIds, e.EnvironmentId)) return $"environmentId {e.EnvironmentId ?? "(none)"} is not one of [{string.Join(", ", EnvironmentIds)}]";
         if (!Matches(ProjectIds, e.ProjectId)) return $"projectId {e.ProjectId ?? "(none)"} is not one of [{string.Join(", ", ProjectIds)}]";
@@ -39,13 +39,4 @@ public sealed record RouteCondition(
         && (RunStatusCodes.Count == 0 || RunStatusCodes.Contains(DbtRunStatus.Error));
 
     private static bool Matches(IReadOnlySet<string> allowed, string? value) => allowed.Count == 0 || value is not null && allowed.Contains(value);
-
-    private static string StatusName(int code) => code switch
-    {
-        DbtRunStatus.Running => "Running",
-        DbtRunStatus.Success => "Success",
-        DbtRunStatus.Error => "Errored",
-        DbtRunStatus.Cancelled => "Cancelled",
-        _ => code.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

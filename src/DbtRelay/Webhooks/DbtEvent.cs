@@ -21,6 +21,16 @@ public static class DbtRunStatus
         var other when int.TryParse(other, out var code) => code,
         _ => null,
     };
+
+    /// <summary>dbt's name for a status code (the code itself when dbt has no name for it).</summary>
+    public static string Name(int code) => code switch
+    {
+        Running => "Running",
+        Success => "Success",
+        Error => "Errored",
+        Cancelled => "Cancelled",
+        _ => code.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }
 
 /// <summary>The facts of a dbt Cloud webhook that routing needs, read leniently from the signed body.</summary>
