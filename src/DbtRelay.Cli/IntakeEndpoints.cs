@@ -18,21 +18,9 @@ internal static class IntakeEndpoints
     private static async Task ReceiveAsync(HttpContext context, WebhookIntake intake, InMemoryRelayQueues queues)
     {
         var request = context.Request;
-        IntakeDecision decision;
-        if (!HttpMethods.IsPost(request.Method))
-        {
-            context.Response.Headers.Allow = "POST";
-            decision = Rejected.MethodNotAllowed;
-        }
-        else if (await RequestBody.ReadAsync(request.Body, request.ContentLength, intake.MaxBodyBytes, context.RequestAborted) is not { } body)
-        {
-            decision = Rejected.TooLarge(intake.MaxBodyBytes);
-        }
-        else
-        {
-            decision = await intake.DecideAsync(body, request.Headers.Authorization, context.RequestAborted);
-            if (decision is Accepted accepted) await queues.EnqueueAcceptedAsync(accepted, context.RequestAborted);
-        }
+        var decision = await intake.ReceiveAsync(request.Method, request.Body, request.ContentLength, request.Headers.Authorization, context.RequestAborted);
+        if (decision is Accepted accepted) await queues.EnqueueAcceptedAsync(accepted, context.RequestAborted);
+        if (decision.StatusCode == StatusCodes.Status405MethodNotAllowed) context.Response.Headers.Allow = WebhookIntake.AllowedMethods;
         context.Response.StatusCode = decision.StatusCode;
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(decision.ResponseBody(), context.RequestAborted);

@@ -129,12 +129,13 @@ internal static class ServeCommand
     }
 
     /// <summary>
-    /// Dead letters of this process: list and replay. Guarded by the secret relay-admin-key (header
-    /// x-relay-admin-key) because serve may be exposed through a tunnel; without that secret the routes are off.
+    /// The ops API (dead letters: list, replay all, replay one), the same routes as the Functions app. Guarded by the
+    /// secret relay-admin-key (header x-relay-admin-key) because serve may be exposed through a tunnel; without that
+    /// secret the routes are off.
     /// </summary>
     private static void MapDeadLetters(WebApplication app)
     {
-        var admin = app.MapGroup("/api/admin/dead-letters").AddEndpointFilter(async (context, next) =>
+        var ops = app.MapGroup("/api/" + DeadLetterRoutes.Base).AddEndpointFilter(async (context, next) =>
         {
             var store = context.HttpContext.RequestServices.GetRequiredService<ISecretStore>();
             var key = await store.GetAsync(AdminKeySecret, context.HttpContext.RequestAborted);
@@ -143,9 +144,16 @@ internal static class ServeCommand
             var ok = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
             return ok ? await next(context) : Results.Unauthorized();
         });
-        admin.MapGet("", (InMemoryRelayQueues queues) => Results.Json(
-            queues.DeadLetters.Select(d => new { d.Delivery.Event.EventId, d.Delivery.Target, d.Delivery.Attempt, d.Reason, d.FailedAt })));
-        admin.MapPost("/replay", async (InMemoryRelayQueues queues, CancellationToken ct) =>
-            Results.Json(new { replayed = await queues.ReplayDeadLettersAsync(ct) }));
+        ops.MapGet("", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
+            Json(RelayJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(max), ct))));
+        ops.MapPost("/replay", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
+            Json(RelayJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, ct)))));
+        ops.MapPost("/{eventId}/{target}/replay", async (IDeadLetters deadLetters, string eventId, string target, CancellationToken ct) =>
+        {
+            var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), ct);
+            return replayed == 0 ? Results.NotFound() : Json(RelayJson.Serialize(new ReplayAnswer(replayed)));
+        });
     }
+
+    private static IResult Json(byte[] body) => Results.Bytes(body, "application/json");
 }

@@ -7,7 +7,7 @@ namespace DbtRelay.Functions;
 
 /// <summary>
 /// The queue-triggered stages. Each hands the message to the library, which enqueues deliveries, retries (as
-/// delayed messages) and dead letters through <see cref="StorageRelayQueues"/>. An exception (a bug, or storage
+/// delayed messages) and dead letters through <c>StorageRelayQueues</c>. An exception (a bug, or storage
 /// down) lets the host retry the message and finally move it to the -poison queue: nothing is dropped silently.
 /// </summary>
 public sealed class PipelineFunctions(EventRouter router, DeliveryExecutor executor)

@@ -6,34 +6,26 @@ using Microsoft.Azure.Functions.Worker.Http;
 namespace DbtRelay.Functions;
 
 /// <summary>
-/// POST /api/dbt/webhook: read the body once, let the library decide, enqueue on dbt-events through the output
+/// POST /api/dbt/webhook: hand the request to the library's intake, enqueue on dbt-events through the output
 /// binding and answer. Nothing downstream is called here.
 /// </summary>
 public sealed class ReceiveDbtWebhook(WebhookIntake intake)
 {
+    /// <summary>
+    /// Every method is listed so that the worker, not the host, answers the ones intake refuses: the host matches
+    /// methods at the route and answers 404 for a method a function does not list, where the contract says 405.
+    /// </summary>
     [Function(nameof(ReceiveDbtWebhook))]
     public async Task<WebhookOutput> RunAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "get", "put", "patch", "delete", Route = "dbt/webhook")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "get", "head", "put", "patch", "delete", "options", Route = "dbt/webhook")] HttpRequestData request,
         CancellationToken cancellationToken)
     {
-        IntakeDecision decision;
-        if (!string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase))
-        {
-            decision = Rejected.MethodNotAllowed;
-        }
-        else if (await RequestBody.ReadAsync(request.Body, ContentLength(request), intake.MaxBodyBytes, cancellationToken) is not { } body)
-        {
-            decision = Rejected.TooLarge(intake.MaxBodyBytes);
-        }
-        else
-        {
-            var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.FirstOrDefault() : null;
-            decision = await intake.DecideAsync(body, authorization, cancellationToken);
-        }
+        var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.FirstOrDefault() : null;
+        var decision = await intake.ReceiveAsync(request.Method, request.Body, ContentLength(request), authorization, cancellationToken);
 
         var response = request.CreateResponse((HttpStatusCode)decision.StatusCode);
         response.Headers.Add("Content-Type", "application/json");
-        if (decision.StatusCode == 405) response.Headers.Add("Allow", "POST");
+        if (decision.StatusCode == (int)HttpStatusCode.MethodNotAllowed) response.Headers.Add("Allow", WebhookIntake.AllowedMethods);
         await response.Body.WriteAsync(decision.ResponseBody(), cancellationToken);
         return new WebhookOutput
         {
@@ -54,14 +46,4 @@ public sealed class ReceiveDbtWebhook(WebhookIntake intake)
 
     private static long? ContentLength(HttpRequestData request) =>
         request.Headers.TryGetValues("Content-Length", out var values) && long.TryParse(values.FirstOrDefault(), out var length) ? length : null;
-}
-
-/// <summary>The HTTP answer plus, when accepted, one message for queue dbt-events.</summary>
-public sealed class WebhookOutput
-{
-    [QueueOutput(DbtRelay.Delivery.QueueNames.Events)]
-    public string? Event { get; init; }
-
-    [HttpResult]
-    public required HttpResponseData Response { get; init; }
 }

@@ -17,6 +17,8 @@ namespace DbtRelay;
 [JsonSerializable(typeof(IntakeAnswer))]
 [JsonSerializable(typeof(IntakeError))]
 [JsonSerializable(typeof(LedgerEntry))]
+[JsonSerializable(typeof(IReadOnlyList<DeadLetterSummary>))]
+[JsonSerializable(typeof(ReplayAnswer))]
 internal sealed partial class RelayJsonContext : JsonSerializerContext;
 
 public static class RelayJson
@@ -36,6 +38,10 @@ public static class RelayJson
     public static byte[] Serialize(EventEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, Context.EventEnvelope);
     public static byte[] Serialize(DeliveryMessage delivery) => JsonSerializer.SerializeToUtf8Bytes(delivery, Context.DeliveryMessage);
     public static byte[] Serialize(DeadLetter deadLetter) => JsonSerializer.SerializeToUtf8Bytes(deadLetter, Context.DeadLetter);
+
+    /// <summary>The ops API's answers, written the same way by both hosts.</summary>
+    public static byte[] Serialize(IReadOnlyList<DeadLetterSummary> deadLetters) => JsonSerializer.SerializeToUtf8Bytes(deadLetters, Context.IReadOnlyListDeadLetterSummary);
+    public static byte[] Serialize(ReplayAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ReplayAnswer);
 
     public static EventEnvelope DeserializeEnvelope(ReadOnlySpan<byte> json) =>
         Checked(JsonSerializer.Deserialize(json, Context.EventEnvelope), "event envelope");

@@ -18,7 +18,9 @@ public static class RelayServiceCollectionExtensions
     /// <summary>
     /// Everything both hosts share: options (validated at startup), the secret store, webhook secrets (preloaded
     /// before traffic), intake, router, delivery executor and the targets' HTTP client. The host adds its queues
-    /// (<see cref="IRelayQueues"/>) and, for Azure, its ledger.
+    /// (<see cref="IRelayQueues"/>), its ledger store (<see cref="IConditionalStore"/>) and its dead letters
+    /// (<see cref="IDeadLetters"/>): none is registered here, so a host cannot silently end up with a per-process
+    /// ledger.
     /// </summary>
     public static IServiceCollection AddDbtRelay(this IServiceCollection services, IConfiguration configuration, RelayConfig relayConfig)
     {
@@ -48,7 +50,6 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<WebhookIntake>();
         services.AddSingleton<EventRouter>();
         services.AddSingleton<DeliveryExecutor>();
-        services.TryAddSingleton<IConditionalStore, InMemoryConditionalStore>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(DeliveryExecutor.HttpClientName, client =>
         {
@@ -58,11 +59,13 @@ public static class RelayServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The queues and the route → deliver loop of <c>dbt-relay serve</c>, all in this process.</summary>
+    /// <summary>The queues, ledger and route → deliver loop of <c>dbt-relay serve</c>, all in this process.</summary>
     public static IServiceCollection AddDbtRelayInMemoryPipeline(this IServiceCollection services)
     {
         services.AddSingleton<InMemoryRelayQueues>();
         services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
+        services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
+        services.AddSingleton<IConditionalStore, InMemoryConditionalStore>();
         services.AddSingleton<InMemoryPipeline>();
         services.AddHostedService(sp => sp.GetRequiredService<InMemoryPipeline>());
         return services;

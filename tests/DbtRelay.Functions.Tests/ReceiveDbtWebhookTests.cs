@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using System.Text;
 using DbtRelay.Delivery;
 using DbtRelay.Webhooks;
@@ -7,7 +6,6 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Moq;
 
 namespace DbtRelay.Functions.Tests;
 
@@ -23,36 +21,12 @@ public sealed class ReceiveDbtWebhookTests
     private static readonly byte[] Body = Encoding.UTF8.GetBytes(
         """{"accountId":1,"eventId":"wev_fn1","eventType":"job.run.completed","data":{"jobId":"123","runId":"9","runStatus":"Success","runStatusCode":10}}""");
 
-    private static HttpRequestData Request(string method, byte[] body, string? authorization)
-    {
-        var context = new Mock<FunctionContext>();
-        var request = new Mock<HttpRequestData>(context.Object);
-        var headers = new HttpHeadersCollection();
-        if (authorization is not null) headers.Add("Authorization", authorization);
-        headers.Add("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Setup(r => r.Method).Returns(method);
-        request.Setup(r => r.Body).Returns(new MemoryStream(body));
-        request.Setup(r => r.Headers).Returns(headers);
-        request.Setup(r => r.Url).Returns(new Uri("https://relay.example.net/api/dbt/webhook"));
-        request.Setup(r => r.Identities).Returns(Array.Empty<ClaimsIdentity>());
-        request.Setup(r => r.CreateResponse()).Returns(() =>
-        {
-            var response = new Mock<HttpResponseData>(context.Object);
-            response.SetupProperty(r => r.StatusCode);
-            response.SetupProperty(r => r.Headers, new HttpHeadersCollection());
-            response.SetupProperty(r => r.Body, new MemoryStream());
-            return response.Object;
-        });
-        return request.Object;
-    }
+    private static HttpRequestData Request(string method, byte[] body, string? authorization) =>
+        FunctionRequests.Create(method, body, authorization);
 
     private static string Sign(byte[] body, string secret = Secret) => WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body);
 
-    private static string ResponseText(WebhookOutput output)
-    {
-        output.Response.Body.Position = 0;
-        return new StreamReader(output.Response.Body).ReadToEnd();
-    }
+    private static string ResponseText(WebhookOutput output) => FunctionRequests.BodyText(output.Response);
 
     [Fact]
     public async Task Accepts_a_signed_event_answers_202_and_emits_one_queue_message()
@@ -100,12 +74,17 @@ public sealed class ReceiveDbtWebhookTests
         Assert.Null(output.Event);
     }
 
-    [Fact]
-    public async Task Answers_405_to_other_methods()
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    [InlineData("OPTIONS")]
+    [InlineData("PUT")]
+    public async Task Answers_405_with_Allow_POST_to_other_methods(string method)
     {
-        var output = await Function.RunAsync(Request("GET", [], null), default);
+        var output = await Function.RunAsync(Request(method, [], null), default);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, output.Response.StatusCode);
+        Assert.Equal("POST", output.Response.Headers.GetValues("Allow").Single());
         Assert.Null(output.Event);
     }
 

@@ -9,7 +9,7 @@ namespace DbtRelay.Delivery;
 /// injected clock (so tests advance time instead of sleeping). Messages round-trip through their JSON form, exactly
 /// as they would through Azure Storage, so serve exercises the same serialization.
 /// </summary>
-public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues
+public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDeadLetters
 {
     private readonly ConcurrentDictionary<ITimer, (string Queue, string EventId)> _delayed = new();
 
@@ -36,15 +36,25 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Moves every dead letter back onto the delivery queue as a fresh first attempt.</summary>
-    public async Task<int> ReplayDeadLettersAsync(CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<DeadLetterSummary>> ListAsync(int max, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<DeadLetterSummary>>(DeadLetters.Take(max).Select(DeadLetterSummary.Of).ToList());
+
+    public async ValueTask<int> ReplayAsync(int max, DeliveryAddress? only, CancellationToken cancellationToken)
     {
         var replayed = 0;
-        while (DeadLetters.TryDequeue(out var deadLetter))
+        var kept = new List<DeadLetter>();
+        // One pass over what is there now: letters that arrive during the replay wait for the next one.
+        for (var remaining = DeadLetters.Count; remaining > 0 && replayed < max && DeadLetters.TryDequeue(out var deadLetter); remaining--)
         {
+            if (only is not null && !only.Matches(deadLetter.Delivery))
+            {
+                kept.Add(deadLetter);
+                continue;
+            }
             await EnqueueDeliveryAsync(deadLetter.ToReplay(time.GetUtcNow()), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             replayed++;
         }
+        foreach (var deadLetter in kept) DeadLetters.Enqueue(deadLetter);
         return replayed;
     }
 

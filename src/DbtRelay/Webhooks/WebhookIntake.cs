@@ -16,7 +16,24 @@ public sealed partial class WebhookIntake(
 {
     private readonly IntakeOptions _options = options.Value;
 
+    /// <summary>The one method intake answers; hosts send it as <c>Allow</c> with a 405.</summary>
+    public const string AllowedMethods = "POST";
+
     public int MaxBodyBytes => _options.MaxBodyBytes;
+
+    /// <summary>
+    /// The whole receive flow that both hosts only map: method, size limit (read at most once, never past the limit),
+    /// then <see cref="DecideAsync"/>.
+    /// </summary>
+    public async ValueTask<IntakeDecision> ReceiveAsync(string method, Stream body, long? contentLength, string? authorization, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(method, AllowedMethods, StringComparison.OrdinalIgnoreCase)) return Rejected.MethodNotAllowed;
+        if (await RequestBody.ReadAsync(body, contentLength, _options.MaxBodyBytes, cancellationToken).ConfigureAwait(false) is not { } bytes)
+        {
+            return Rejected.TooLarge(_options.MaxBodyBytes);
+        }
+        return await DecideAsync(bytes, authorization, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask<IntakeDecision> DecideAsync(ReadOnlyMemory<byte> body, string? authorization, CancellationToken cancellationToken)
     {

@@ -157,17 +157,40 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         await PostAsync(body, DbtPayloads.Sign(DemoSecret, body));
         var queues = _app.Services.GetRequiredService<InMemoryRelayQueues>();
         await Eventually.True(() => !queues.DeadLetters.IsEmpty);
-        var list = new Uri(_webhook, "/api/admin/dead-letters");
+        var list = new Uri(_webhook, "/api/ops/dead-letters");
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await _http.GetAsync(list)).StatusCode);
-        using var listRequest = new HttpRequestMessage(HttpMethod.Get, list) { Headers = { { "x-relay-admin-key", "admin-key" } } };
-        var listed = await (await _http.SendAsync(listRequest)).Content.ReadAsStringAsync();
+        var listed = await (await _http.SendAsync(Ops(HttpMethod.Get, "/api/ops/dead-letters"))).Content.ReadAsStringAsync();
         Assert.Contains("wev_dead", listed);
         Assert.Contains("403", listed);
-        using var replay = new HttpRequestMessage(HttpMethod.Post, new Uri(_webhook, "/api/admin/dead-letters/replay")) { Headers = { { "x-relay-admin-key", "admin-key" } } };
-        Assert.Contains("\"replayed\":1", await (await _http.SendAsync(replay)).Content.ReadAsStringAsync());
+        Assert.Contains("\"replayed\":1", await (await _http.SendAsync(Ops(HttpMethod.Post, "/api/ops/dead-letters/replay"))).Content.ReadAsStringAsync());
         await Eventually.True(() => _rudder.Starts("conn-e2e") == 2);
     }
+
+    [Fact]
+    public async Task One_dead_letter_can_be_replayed_by_event_and_target_leaving_the_others()
+    {
+        _rudder.Script(new ScriptedAnswer(403), new ScriptedAnswer(403));
+        foreach (var eventId in new[] { "wev_one", "wev_two" })
+        {
+            var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId));
+            await PostAsync(body, DbtPayloads.Sign(DemoSecret, body));
+        }
+        var queues = _app.Services.GetRequiredService<InMemoryRelayQueues>();
+        await Eventually.True(() => queues.DeadLetters.Count == 2);
+        var target = queues.DeadLetters.First().Delivery.Target;
+
+        var unknown = await _http.SendAsync(Ops(HttpMethod.Post, $"/api/ops/dead-letters/wev_nope/{target}/replay"));
+        var one = await _http.SendAsync(Ops(HttpMethod.Post, $"/api/ops/dead-letters/wev_two/{target}/replay"));
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("\"replayed\":1", await one.Content.ReadAsStringAsync());
+        await Eventually.True(() => _rudder.Starts("conn-e2e") == 3);
+        Assert.Equal("wev_one", Assert.Single(queues.DeadLetters).Delivery.Event.EventId);
+    }
+
+    private HttpRequestMessage Ops(HttpMethod method, string path) =>
+        new(method, new Uri(_webhook, path)) { Headers = { { "x-relay-admin-key", "admin-key" } } };
 
     public async Task DisposeAsync()
     {

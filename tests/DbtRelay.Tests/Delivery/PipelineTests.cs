@@ -344,7 +344,7 @@ public sealed class PipelineTests : IAsyncLifetime
         await relay.RunDueAsync();
         Assert.Single(relay.Queues.DeadLetters);
 
-        Assert.Equal(1, await relay.Queues.ReplayDeadLettersAsync(default));
+        Assert.Equal(1, await relay.Queues.ReplayAsync(int.MaxValue, null, default));
         await relay.RunDueAsync();
 
         Assert.Empty(relay.Queues.DeadLetters);

@@ -1,27 +1,20 @@
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
+using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
+using DbtRelay.Tests.Fakes;
 
-namespace DbtRelay.Functions.Tests;
+namespace DbtRelay.Tests.AzureStorage;
 
-/// <summary>
-/// The ledger over real blob semantics (If-None-Match, If-Match) in Azurite, which the workflow starts
-/// (`npx azurite`); AZURITE_CONNECTION_STRING overrides the default development storage account.
-/// </summary>
-public sealed class BlobLedgerTests
+/// <summary>The ledger over real blob semantics (If-None-Match, If-Match) in Azurite.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BlobLedgerTests(Azurite azurite)
 {
-    private static StorageClients Storage()
-    {
-        var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") ?? "UseDevelopmentStorage=true";
-        var container = new BlobServiceClient(connection).GetBlobContainerClient($"ledger-test-{Guid.NewGuid():N}");
-        container.CreateIfNotExists();
-        return new StorageClients(new QueueServiceClient(connection), container);
-    }
+    private async Task<ConditionalLedger> LedgerAsync() =>
+        new(new BlobConditionalStore(await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString)), TimeProvider.System);
 
-    [Fact]
+    [SkippableFact]
     public async Task Of_many_concurrent_claimants_on_blobs_exactly_one_wins_and_completion_is_final()
     {
-        var ledger = new ConditionalLedger(new BlobConditionalStore(Storage()), TimeProvider.System);
+        var ledger = await LedgerAsync();
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => ledger.TryClaimAsync("delivered/wev_1/crm", TimeSpan.FromMinutes(1), default).AsTask()));
         var winner = Assert.Single(claims, c => c.Status == ClaimStatus.Claimed);
@@ -32,10 +25,10 @@ public sealed class BlobLedgerTests
         Assert.Equal("syncId s1", after.Detail);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_released_blob_claim_can_be_taken_again_and_an_expired_one_is_taken_over()
     {
-        var ledger = new ConditionalLedger(new BlobConditionalStore(Storage()), TimeProvider.System);
+        var ledger = await LedgerAsync();
 
         var first = await ledger.TryClaimAsync("k1", TimeSpan.FromMinutes(1), default);
         await ledger.ReleaseAsync(first, default);
@@ -46,5 +39,17 @@ public sealed class BlobLedgerTests
 
         Assert.Equal(ClaimStatus.Claimed, again.Status);
         Assert.Equal(ClaimStatus.Claimed, takeover.Status);
+    }
+
+    [SkippableFact]
+    public async Task A_claim_made_before_the_ledger_container_exists_creates_it_instead_of_failing()
+    {
+        var storage = StorageClients.FromConnectionString(azurite.ConnectionString, $"ledger-missing-{Guid.NewGuid():N}");
+        var ledger = new ConditionalLedger(new BlobConditionalStore(storage), TimeProvider.System);
+
+        var claim = await ledger.TryClaimAsync("delivered/wev_early/crm", TimeSpan.FromMinutes(1), default);
+
+        Assert.Equal(ClaimStatus.Claimed, claim.Status);
+        Assert.True((await storage.Ledger.ExistsAsync()).Value);
     }
 }

@@ -1,0 +1,23 @@
+using DbtRelay.Delivery;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace DbtRelay.AzureStorage;
+
+public static class AzureStorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// The relay's queues, ledger and dead letters on one Azure Storage account (the Functions app's host storage,
+    /// or Azurite). The bootstrap is registered first so queues and the ledger container exist before any trigger or
+    /// request is served.
+    /// </summary>
+    public static IServiceCollection AddDbtRelayAzureStorage(this IServiceCollection services, StorageClients storage)
+    {
+        services.AddSingleton(storage);
+        services.AddSingleton<IRelayQueues, StorageRelayQueues>();
+        services.AddSingleton<IConditionalStore, BlobConditionalStore>();
+        services.AddSingleton<IDeadLetters, StorageDeadLetters>();
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StorageBootstrap>());
+        return services;
+    }
+}

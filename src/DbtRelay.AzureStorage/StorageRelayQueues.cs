@@ -1,0 +1,30 @@
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.AzureStorage;
+
+/// <summary>The library's queues as Azure Storage queues: a delay is the message's initial visibility timeout.</summary>
+public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
+{
+    /// <summary>Messages never expire: a delivery waiting for its retry must not vanish after the default 7 days.</summary>
+    public static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
+
+    /// <summary>The longest initial invisibility Azure Storage accepts for a message.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
+
+    public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
+        SendAsync(QueueNames.Events, RelayJson.Serialize(envelope), delay, cancellationToken);
+
+    public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
+        SendAsync(QueueNames.Deliveries, RelayJson.Serialize(delivery), delay, cancellationToken);
+
+    public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
+        SendAsync(QueueNames.DeadLetters, RelayJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken);
+
+    private async ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        TimeSpan? visibility = delay > TimeSpan.Zero ? (delay < MaxDelay ? delay : MaxDelay) : null;
+        await storage.Queue(queue).SendMessageAsync(System.Text.Encoding.UTF8.GetString(message), visibility, NeverExpire, cancellationToken)
+            .ConfigureAwait(false);
+    }
+}

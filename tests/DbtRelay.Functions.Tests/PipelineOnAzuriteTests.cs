@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text;
+using DbtRelay.AzureStorage;
+using DbtRelay.Delivery;
+using DbtRelay.Tests.Fakes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace DbtRelay.Functions.Tests;
+
+/// <summary>
+/// The function classes composed as Program.cs composes them, run with real queue messages on Azurite: what the
+/// webhook function emits is routed by RouteDbtEvent into one delivery per target, DeliverSync calls the targets,
+/// retries come back after their delay, and dead letters are listed and replayed through the ops functions.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
+{
+    private const string Secret = "functions-e2e-secret";
+    private readonly FakeHttpEndpoint _crm = new();
+    private readonly FakeHttpEndpoint _alerts = new();
+    private readonly string _configPath = Path.Combine(Path.GetTempPath(), $"relay-fn-{Guid.NewGuid():N}.json");
+    private ServiceProvider _services = null!;
+    private StorageClients _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(_configPath, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": {
+                "crm": { "type": "http", "method": "POST", "url": "{{{_crm.BaseUrl}}}sync/{{eventId}}" },
+                "alerts": { "type": "http", "method": "POST", "url": "{{{_alerts.BaseUrl}}}notify/{{eventId}}" } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["crm", "alerts"] } ] }
+            """);
+    }
+
+    private async Task StartAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Secrets:dbt-webhook"] = Secret,
+            ["Delivery:InitialDelay"] = "00:00:01",
+            ["Delivery:Jitter"] = "0",
+            ["Delivery:MaxAttempts"] = "3",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDbtRelayFunctions(configuration, _configPath);
+        services.AddSingleton<ReceiveDbtWebhook>().AddSingleton<PipelineFunctions>().AddSingleton<DeadLetterFunctions>();
+        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        _storage = _services.GetRequiredService<StorageClients>();
+        foreach (var name in new[] { QueueNames.Events, QueueNames.Deliveries, QueueNames.DeadLetters }) await _storage.Queue(name).DeleteIfExistsAsync();
+        // What the worker host does before the first trigger: the relay's hosted services, bootstrap first.
+        foreach (var hosted in _services.GetServices<IHostedService>()) await hosted.StartAsync(default);
+    }
+
+    private async Task<WebhookOutput> PostAsync(string eventId)
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId));
+        var output = await _services.GetRequiredService<ReceiveDbtWebhook>().RunAsync(
+            FunctionRequests.Create("POST", body, DbtPayloads.Sign(Secret, body)), default);
+        // The host writes the output binding's message to dbt-events (messageEncoding "none").
+        if (output.Event is not null) await _storage.Queue(QueueNames.Events).SendMessageAsync(output.Event);
+        return output;
+    }
+
+    /// <summary>Runs every visible message of a queue through a queue-triggered function, as the host would.</summary>
+    private async Task<int> TriggerAsync(string queueName, Func<string, Task> function)
+    {
+        var queue = _storage.Queue(queueName);
+        var ran = 0;
+        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value is { Length: > 0 } batch)
+        {
+            foreach (var message in batch)
+            {
+                await function(message.Body.ToString());
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                ran++;
+            }
+        }
+        return ran;
+    }
+
+    private Task<int> RouteAllAsync() =>
+        TriggerAsync(QueueNames.Events, m => _services.GetRequiredService<PipelineFunctions>().RouteAsync(m, default));
+
+    private Task<int> DeliverAllAsync() =>
+        TriggerAsync(QueueNames.Deliveries, m => _services.GetRequiredService<PipelineFunctions>().DeliverAsync(m, default));
+
+    [SkippableFact]
+    public async Task An_accepted_webhook_becomes_one_call_per_target_even_when_dbt_sends_it_twice()
+    {
+        await StartAsync();
+
+        var first = await PostAsync("wev_fn_e2e");
+        var again = await PostAsync("wev_fn_e2e");
+        var routed = await RouteAllAsync();
+        var delivered = await DeliverAllAsync();
+
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.Response.StatusCode, again.Response.StatusCode));
+        Assert.Equal((2, 2), (routed, delivered));
+        Assert.Equal("/sync/wev_fn_e2e", Assert.Single(_crm.Received).PathAndQuery);
+        Assert.Equal("/notify/wev_fn_e2e", Assert.Single(_alerts.Received).PathAndQuery);
+    }
+
+    [SkippableFact]
+    public async Task A_failed_call_is_retried_from_the_queue_after_its_delay()
+    {
+        await StartAsync();
+        _crm.Script(new ScriptedAnswer(503));
+
+        await PostAsync("wev_fn_retry");
+        await RouteAllAsync();
+        await DeliverAllAsync();
+        var immediately = (await _storage.Queue(QueueNames.Deliveries).PeekMessagesAsync(32)).Value.Length;
+        await Eventually.True(async () => (await _storage.Queue(QueueNames.Deliveries).PeekMessagesAsync(32)).Value.Length == 1);
+        await DeliverAllAsync();
+
+        Assert.Equal(0, immediately);
+        Assert.Equal(2, _crm.Received.Count);
+        Assert.Single(_alerts.Received);
+    }
+
+    [SkippableFact]
+    public async Task A_dead_letter_is_listed_and_replayed_through_the_ops_functions()
+    {
+        await StartAsync();
+        _crm.Script(new ScriptedAnswer(400));
+        var ops = _services.GetRequiredService<DeadLetterFunctions>();
+
+        await PostAsync("wev_fn_dead");
+        await RouteAllAsync();
+        await DeliverAllAsync();
+        var listed = FunctionRequests.BodyText(await ops.ListAsync(Get("ops/dead-letters"), default));
+        var unknown = await ops.ReplayOneAsync(Post("ops/dead-letters/wev_other/crm/replay"), "wev_other", "crm", default);
+        var replayed = await ops.ReplayOneAsync(Post("ops/dead-letters/wev_fn_dead/crm/replay"), "wev_fn_dead", "crm", default);
+        await DeliverAllAsync();
+
+        Assert.Contains("\"eventId\":\"wev_fn_dead\"", listed, StringComparison.Ordinal);
+        Assert.Contains("\"target\":\"crm\"", listed, StringComparison.Ordinal);
+        Assert.Contains("400", listed, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("""{"replayed":1}""", FunctionRequests.BodyText(replayed));
+        Assert.Equal(2, _crm.Received.Count);
+        Assert.Equal("[]", FunctionRequests.BodyText(await ops.ListAsync(Get("ops/dead-letters"), default)));
+    }
+
+    private static Microsoft.Azure.Functions.Worker.Http.HttpRequestData Get(string route) =>
+        FunctionRequests.Create("GET", [], url: $"https://relay.example.net/api/{route}");
+
+    private static Microsoft.Azure.Functions.Worker.Http.HttpRequestData Post(string route) =>
+        FunctionRequests.Create("POST", [], url: $"https://relay.example.net/api/{route}");
+
+    public async Task DisposeAsync()
+    {
+        if (_services is not null) await _services.DisposeAsync();
+        await _crm.DisposeAsync();
+        await _alerts.DisposeAsync();
+        File.Delete(_configPath);
+    }
+}

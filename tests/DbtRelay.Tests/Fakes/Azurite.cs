@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DbtRelay.Tests.Fakes;
+
+/// <summary>
+/// Azurite, the Azure Storage emulator, started once per test assembly on free loopback ports (in memory, nothing
+/// on disk) and stopped after. Found in <c>.ci/azurite</c> (installed there with npm when Node is present), or
+/// used as given by AZURITE_CONNECTION_STRING. Without Node the tests that need it are skipped and say why;
+/// with DBT_RELAY_REQUIRE_AZURITE=1 (CI) they fail instead, so a CI run can never pass by skipping them.
+/// </summary>
+public sealed class Azurite : IAsyncLifetime
+{
+    // The emulator's published development account; it guards nothing.
+    private const string DevAccount = "devstoreaccount1";
+    private const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private Process? _process;
+    private string? _skipReason;
+    private string? _connectionString;
+
+    /// <summary>The connection string of the running emulator; skips (or, in CI, fails) the test when there is none.</summary>
+    public string ConnectionString
+    {
+        get
+        {
+            if (_connectionString is not null) return _connectionString;
+            if (Environment.GetEnvironmentVariable("DBT_RELAY_REQUIRE_AZURITE") == "1")
+            {
+                Assert.Fail($"Azurite is required here (DBT_RELAY_REQUIRE_AZURITE=1) but did not start: {_skipReason}");
+            }
+            Skip.If(true, $"Azurite is not available: {_skipReason}");
+            return "";
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
+        if (_connectionString is not null) return;
+        var node = FindOnPath("node");
+        if (node is null)
+        {
+            _skipReason = "Node.js is not on PATH (install Node 20+ to run the Azure Storage tests).";
+            return;
+        }
+        var folder = Path.Combine(RepoRoot(), ".ci", "azurite");
+        var script = Path.Combine(folder, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script) && !await InstallAsync(folder))
+        {
+            _skipReason = $"Azurite is not installed and `npm ci --prefix {folder}` failed.";
+            return;
+        }
+        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var start = new ProcessStartInfo(node)
+        {
+            ArgumentList =
+            {
+                script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl",
+                "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(), // where Azurite would write its debug log, were it enabled
+        };
+        _process = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (!await ListeningAsync(blob) || !await ListeningAsync(queue))
+        {
+            _skipReason = $"Azurite did not listen within 30 s: {string.Join(" | ", output)}";
+            return;
+        }
+        _connectionString = $"DefaultEndpointsProtocol=http;AccountName={DevAccount};AccountKey={DevKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blob}/{DevAccount};QueueEndpoint=http://127.0.0.1:{queue}/{DevAccount};" +
+            $"TableEndpoint=http://127.0.0.1:{table}/{DevAccount};";
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is null) return;
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Functions.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Functions.sln not found above the test output.");
+    }
+
+    private static async Task<bool> InstallAsync(string folder)
+    {
+        if (FindOnPath("npm") is not { } npm) return false;
+        using var install = Process.Start(new ProcessStartInfo(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", folder])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await Task.WhenAll(install.StandardOutput.ReadToEndAsync(), install.StandardError.ReadToEndAsync(), install.WaitForExitAsync(timeout.Token));
+        return install.ExitCode == 0;
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<bool> ListeningAsync(int port)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return true;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        return false;
+    }
+}

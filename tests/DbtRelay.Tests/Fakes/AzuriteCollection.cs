@@ -1,0 +1,8 @@
+namespace DbtRelay.Tests.Fakes;
+
+/// <summary>Tests that share one Azurite process (each uses its own queues or containers).</summary>
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<Azurite>
+{
+    public const string Name = "Azurite";
+}
