@@ -8,7 +8,8 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for every resource (Flex Consumption must be offered there).')
+@description('Azure region for every resource. Flex Consumption must be offered there: `az functionapp list-flexconsumption-locations`.')
+@metadata({ azd: { type: 'location' } })
 param location string
 
 @description('Object id of the person or pipeline deploying; gets Key Vault Secrets Officer to create the secrets. Empty: none.')
@@ -22,8 +23,8 @@ param deployerPrincipalType string = 'User'
 @allowed([ 512, 2048, 4096 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on instances the app scales out to.')
-@minValue(1)
+@description('Upper bound on instances the app scales out to (Flex Consumption accepts 40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -34,6 +35,15 @@ param maximumInstanceCount int = 40
 @minValue(0)
 @maxValue(10)
 param alwaysReadyHttpInstances int = 1
+
+// Purge protection keeps a deleted vault (and its secrets) unpurgeable for the retention period: right for
+// production, but then `azd down` + `azd up` of the same environment must recover the vault (below) instead of
+// creating it. Off by default so that a trial environment can be torn down with `azd down --purge`.
+@description('Key Vault purge protection (cannot be turned off again once on). Turn on for production.')
+param keyVaultPurgeProtection bool = false
+
+@description('Recover the soft-deleted vault of a previous `azd down` of this environment instead of creating it.')
+param keyVaultRecover bool = false
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -73,6 +83,8 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     identityPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
   }
 }
 
@@ -87,6 +99,8 @@ module keyVault 'modules/keyvault.bicep' = {
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    purgeProtection: keyVaultPurgeProtection
+    recoverSoftDeleted: keyVaultRecover
   }
 }
 

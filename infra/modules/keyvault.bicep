@@ -1,5 +1,6 @@
-// Secrets (dbt webhook secrets, API tokens): RBAC authorization, soft delete with purge protection. The app's
-// identity reads them (Key Vault Secrets User); the deployer may write them (Key Vault Secrets Officer).
+// Secrets (dbt webhook secrets, API tokens): RBAC authorization and soft delete; purge protection when asked (on
+// for production). The app's identity reads them (Key Vault Secrets User); the deployer may write them (Key Vault
+// Secrets Officer).
 param name string
 param location string
 param tags object
@@ -7,6 +8,8 @@ param identityPrincipalId string
 param deployerPrincipalId string
 param deployerPrincipalType string
 param logAnalyticsWorkspaceId string
+param purgeProtection bool
+param recoverSoftDeleted bool
 
 var secretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var secretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -24,7 +27,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
+    // Key Vault refuses an explicit false once set, and false is the default: leave it out unless it is on.
+    enablePurgeProtection: purgeProtection ? true : null
+    // A vault deleted by `azd down` keeps its name for the retention period; recovering it brings its secrets back.
+    createMode: recoverSoftDeleted ? 'recover' : 'default'
     publicNetworkAccess: 'Enabled'
   }
 }

@@ -4,8 +4,10 @@ param name string
 param location string
 param tags object
 param identityPrincipalId string
+param deployerPrincipalId string
+param deployerPrincipalType string
 
-// Must match src/DbtRelay/Delivery/IRelayQueues.cs (QueueNames) and StorageClients.LedgerContainer.
+// Must match src/DbtRelay/Delivery/IRelayQueues.cs (QueueNames) and src/DbtRelay.AzureStorage/StorageClients.cs (LedgerContainer).
 var queueNames = [
   'dbt-events'
   'dbt-deliveries'
@@ -18,8 +20,10 @@ var deploymentContainerName = 'app-package'
 // Table Data Contributor is not granted: nothing here uses tables.
 var storageRoles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  queueDataContributor
 ]
+var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -113,6 +117,18 @@ resource roleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
     principalType: 'ServicePrincipal'
   }
 }]
+
+// Shared keys are off, so a person looking at or moving messages (the host's -poison queues, `az storage message
+// ... --auth-mode login`) needs a data role of their own.
+resource deployerQueueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(storage.id, deployerPrincipalId, queueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueDataContributor)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
 
 output name string = storage.name
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
