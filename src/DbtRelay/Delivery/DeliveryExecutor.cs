@@ -75,7 +75,7 @@ public sealed partial class DeliveryExecutor(
         if (outcome is RetryLater retry && delivery.Attempt < _retry.MaxAttempts)
         {
             var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random.Shared);
-            var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = retry.Detail };
+            var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = DeadLetter.Capped(retry.Detail) };
             await queues.EnqueueDeliveryAsync(next, delay, cancellationToken).ConfigureAwait(false);
             LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, delay);
             return DeliveryResult.RetryScheduled;
@@ -171,7 +171,7 @@ public sealed partial class DeliveryExecutor(
 
     private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken)
     {
-        await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = reason, FailedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(reason), FailedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
         LogDeadLettered(logger, delivery.Event.EventId, delivery.Event.RunId, delivery.Event.JobId, delivery.Target, delivery.Attempt, reason);
         return DeliveryResult.DeadLettered;
     }

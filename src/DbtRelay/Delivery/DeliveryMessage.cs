@@ -49,7 +49,12 @@ public sealed record DeadLetter
     public required string Reason { get; init; }
     public required DateTimeOffset FailedAt { get; init; }
 
+    /// <summary>Longest reason a queue message carries, so the wrapped event always fits a 64 KiB queue message.</summary>
+    public const int MaxReasonLength = 500;
+
+    public static string Capped(string reason) => reason.Length <= MaxReasonLength ? reason : reason[..(MaxReasonLength - 1)] + "…";
+
     /// <summary>A fresh first attempt of the same delivery (the ledger still prevents a second call if it did land).</summary>
     public DeliveryMessage ToReplay(DateTimeOffset now) =>
-        Delivery with { Attempt = 1, FirstQueuedAt = now, LastReason = $"replayed after: {Reason}" };
+        Delivery with { Attempt = 1, FirstQueuedAt = now, LastReason = Capped($"replayed after: {Reason}") };
 }

@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DbtRelay.Delivery;
@@ -64,7 +66,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         if (call.Delivery.Attempt > 1)
         {
             // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504).
-            var earlier = await FindRunStartedForAsync(eventId, call, cancellationToken).ConfigureAwait(false);
+            var earlier = await FindRunStartedForAsync(CauseMarker(eventId), eventId, call, cancellationToken).ConfigureAwait(false);
             if (earlier is not null) return earlier;
         }
 
@@ -81,17 +83,29 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         return new Delivered($"started dbt Cloud run {await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false) ?? "(id not returned)"}");
     }
 
-    /// <summary>The cause always carries the event id (the key of the lookup) and fits dbt's length limit.</summary>
+    /// <summary>Event ids up to this length go into the cause as they are; longer ones as <see cref="CauseMarker"/>.</summary>
+    public const int MaxPlainIdInCause = 64;
+
+    /// <summary>
+    /// What the cause carries to find this event's run again: the event id itself, or for an id too long to fit
+    /// beside a readable cause, its first 40 characters and a hash of the whole (still searchable by a person).
+    /// </summary>
+    public static string CauseMarker(string eventId) => eventId.Length <= MaxPlainIdInCause
+        ? eventId
+        : $"{eventId[..40]}~{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(eventId)))[..16]}";
+
+    /// <summary>The cause always carries the event's marker (the key of the run lookup) and fits dbt's length limit.</summary>
     public static string Cause(string rendered, string eventId)
     {
-        if (rendered.Contains(eventId, StringComparison.Ordinal) && rendered.Length <= MaxCauseLength) return rendered;
-        var suffix = $" [{eventId}]";
+        var marker = CauseMarker(eventId);
+        if (rendered.Contains(marker, StringComparison.Ordinal) && rendered.Length <= MaxCauseLength) return rendered;
+        var suffix = $" [{marker}]";
         var room = Math.Max(0, MaxCauseLength - suffix.Length);
-        var text = rendered.Replace(eventId, "", StringComparison.Ordinal).Trim();
+        var text = rendered.Replace(eventId, "", StringComparison.Ordinal).Replace(marker, "", StringComparison.Ordinal).Trim();
         return (text.Length > room ? text[..room] : text) + suffix;
     }
 
-    private async Task<TargetOutcome?> FindRunStartedForAsync(string eventId, TargetCall call, CancellationToken cancellationToken)
+    private async Task<TargetOutcome?> FindRunStartedForAsync(string marker, string eventId, TargetCall call, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _runsUrl);
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
@@ -107,7 +121,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         {
             foreach (var run in runs.EnumerateArray())
             {
-                if (run.TryGetProperty("cause", out var runCause) && runCause.GetString()?.Contains(eventId, StringComparison.Ordinal) == true)
+                if (run.TryGetProperty("cause", out var runCause) && runCause.GetString()?.Contains(marker, StringComparison.Ordinal) == true)
                 {
                     var id = run.TryGetProperty("id", out var runId) ? runId.ToString() : "?";
                     LogFoundEarlierRun(call.Logger, id, eventId);

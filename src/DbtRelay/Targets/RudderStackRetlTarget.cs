@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Text;
 using DbtRelay.Delivery;
 
 namespace DbtRelay.Targets;
@@ -40,7 +40,8 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri sta
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, startUrl)
         {
-            Content = JsonContent.Create(new Dictionary<string, string> { ["syncType"] = syncType }),
+            // Buffered with a Content-Length, as RudderStack's examples send it: some gateways read a chunked body as empty.
+            Content = new StringContent($$"""{"syncType":"{{syncType}}"}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);

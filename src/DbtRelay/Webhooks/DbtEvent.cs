@@ -55,9 +55,14 @@ public sealed record PayloadProblem(string Code, string Message);
 
 public static class DbtEventReader
 {
+    /// <summary>Longest id or name read from an event (dbt's are under 40 characters); bounds the queued size.</summary>
+    public const int MaxFieldLength = 256;
+
     /// <summary>
-    /// Reads the routing facts in one forward pass without building a DOM. Unknown fields are skipped; ids may be
-    /// strings or numbers (dbt sends strings in <c>data</c>, numbers at the top level).
+    /// Reads the routing facts in one forward pass without building a DOM. Unknown fields are skipped but still
+    /// validated: the body must be exactly one strict JSON object (no comments, trailing commas or trailing content)
+    /// whose strings all decode (no lone surrogate escapes), because an accepted event must stay deliverable. Ids may
+    /// be strings or numbers (dbt sends strings in <c>data</c>, numbers at the top level).
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> body, out DbtEventFacts? facts, out PayloadProblem? problem)
     {
@@ -70,7 +75,7 @@ public static class DbtEventReader
         var sawData = false;
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 problem = new("not_an_object", "The body must be a JSON object.");
@@ -78,6 +83,7 @@ public static class DbtEventReader
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                CheckDecodable(ref reader);
                 if (reader.ValueTextEquals("eventId"u8)) { reader.Read(); eventId = ScalarText(ref reader); }
                 else if (reader.ValueTextEquals("eventType"u8)) { reader.Read(); eventType = ScalarText(ref reader); }
                 else if (reader.ValueTextEquals("accountId"u8)) { reader.Read(); accountId = ScalarLong(ref reader); }
@@ -93,21 +99,29 @@ public static class DbtEventReader
                     sawData = true;
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
+                        CheckDecodable(ref reader);
                         if (reader.ValueTextEquals("jobId"u8)) { reader.Read(); jobId = ScalarText(ref reader); }
                         else if (reader.ValueTextEquals("runId"u8)) { reader.Read(); runId = ScalarText(ref reader); }
                         else if (reader.ValueTextEquals("environmentId"u8)) { reader.Read(); environmentId = ScalarText(ref reader); }
                         else if (reader.ValueTextEquals("projectId"u8)) { reader.Read(); projectId = ScalarText(ref reader); }
                         else if (reader.ValueTextEquals("runStatus"u8)) { reader.Read(); runStatus = ScalarText(ref reader); }
                         else if (reader.ValueTextEquals("runStatusCode"u8)) { reader.Read(); statusCode = (int?)ScalarLong(ref reader); }
-                        else { reader.Read(); reader.Skip(); }
+                        else { reader.Read(); SkipValue(ref reader); }
                     }
                 }
-                else { reader.Read(); reader.Skip(); }
+                else { reader.Read(); SkipValue(ref reader); }
             }
+            // Only whitespace may follow the object; Read throws on anything else.
+            if (reader.Read()) throw new JsonException("Content follows the JSON object.");
         }
         catch (JsonException ex)
         {
             problem = new("invalid_json", $"The body is not valid JSON: {ex.Message}");
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            problem = new("invalid_json", "The body is not valid JSON text: a string holds an escaped lone surrogate (such as \\ud800).");
             return false;
         }
 
@@ -120,8 +134,42 @@ public static class DbtEventReader
             problem = new("not_a_dbt_event", $"The body is not a dbt Cloud event: missing {string.Join(", ", missing)}.");
             return false;
         }
+        var tooLong = new (string Name, string? Value)[]
+        {
+            ("eventId", eventId), ("eventType", eventType), ("webhookId", webhookId), ("data.jobId", jobId), ("data.runId", runId),
+            ("data.environmentId", environmentId), ("data.projectId", projectId), ("data.runStatus", runStatus),
+        }.Where(f => f.Value?.Length > MaxFieldLength).Select(f => f.Name).ToList();
+        if (tooLong.Count > 0)
+        {
+            problem = new("field_too_long", $"{string.Join(", ", tooLong)} exceeds {MaxFieldLength} characters; dbt Cloud's ids are far shorter.");
+            return false;
+        }
         facts = new DbtEventFacts(eventId!, eventType!, accountId, webhookId, jobId, runId, environmentId, projectId, runStatus, statusCode);
         return true;
+    }
+
+    /// <summary>
+    /// An escaped lone surrogate (<c>\ud800</c>) is valid JSON grammar but no text: decoding it throws. Only escaped
+    /// strings can hold one, and those are rare, so the check costs nothing on dbt's bodies.
+    /// </summary>
+    private static void CheckDecodable(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) _ = reader.GetString();
+    }
+
+    /// <summary>Skips the current value, checking every string in it like <see cref="CheckDecodable"/>.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            CheckDecodable(ref reader);
+            return;
+        }
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.CurrentDepth == depth && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray))
+        {
+            CheckDecodable(ref reader);
+        }
     }
 
     private static string? ScalarText(ref Utf8JsonReader reader)
@@ -133,7 +181,7 @@ public static class DbtEventReader
             case JsonTokenType.Number:
                 return System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                reader.Skip();
+                SkipValue(ref reader);
                 return null;
             default:
                 return null;
@@ -144,7 +192,7 @@ public static class DbtEventReader
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) return n;
         if (reader.TokenType == JsonTokenType.String && long.TryParse(reader.GetString(), out n)) return n;
-        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+        SkipValue(ref reader);
         return null;
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -8,7 +10,8 @@ namespace DbtRelay.Webhooks;
 /// </summary>
 public sealed record EventEnvelope
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2: the body is a JSON object (1 carried it as a string; both are read).</summary>
+    public const int CurrentVersion = 2;
 
     [JsonPropertyName("v")]
     public int Version { get; init; } = CurrentVersion;
@@ -27,9 +30,17 @@ public sealed record EventEnvelope
     public string? RunStatus { get; init; }
     public int? RunStatusCode { get; init; }
 
-    /// <summary>The raw body as dbt signed it, carried as a JSON string (lossless for the UTF-8 JSON dbt sends).</summary>
-    [JsonConverter(typeof(Utf8StringConverter))]
+    /// <summary>The signed body's JSON object byte for byte (what routing and templates read).</summary>
+    [JsonConverter(typeof(RawJsonObjectConverter))]
     public required ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>Whitespace the signed body had before and after its object (dbt sends none); null when none.</summary>
+    public string? BodyLeading { get; init; }
+    public string? BodyTrailing { get; init; }
+
+    /// <summary>The body exactly as dbt signed it: its signature verifies against these bytes.</summary>
+    public byte[] SignedBody() =>
+        [.. Encoding.ASCII.GetBytes(BodyLeading ?? ""), .. Body.Span, .. Encoding.ASCII.GetBytes(BodyTrailing ?? "")];
 
     public static EventEnvelope From(DbtEventFacts facts, string webhook, DateTimeOffset receivedAt, ReadOnlyMemory<byte> body) => new()
     {
@@ -44,16 +55,44 @@ public sealed record EventEnvelope
         ProjectId = facts.ProjectId,
         RunStatus = facts.RunStatus,
         RunStatusCode = facts.EffectiveStatusCode,
-        Body = body,
+        Body = body[Start(body.Span)..End(body.Span)],
+        BodyLeading = Start(body.Span) > 0 ? Encoding.ASCII.GetString(body.Span[..Start(body.Span)]) : null,
+        BodyTrailing = End(body.Span) < body.Length ? Encoding.ASCII.GetString(body.Span[End(body.Span)..]) : null,
     };
+
+    private static int Start(ReadOnlySpan<byte> body)
+    {
+        var start = 0;
+        while (start < body.Length && IsJsonWhitespace(body[start])) start++;
+        return start;
+    }
+
+    private static int End(ReadOnlySpan<byte> body)
+    {
+        var end = body.Length;
+        while (end > 0 && IsJsonWhitespace(body[end - 1])) end--;
+        return end;
+    }
+
+    private static bool IsJsonWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
 }
 
-/// <summary>Writes UTF-8 bytes as a JSON string without a UTF-16 round trip, and reads them back.</summary>
-internal sealed class Utf8StringConverter : JsonConverter<ReadOnlyMemory<byte>>
+/// <summary>
+/// Carries the body as the JSON object itself rather than as an escaped string, so a queued event is the body's
+/// size plus its small fields whatever characters it holds (escaping could multiply it up to six times). Intake has
+/// checked the object is strict JSON, so it is written unvalidated. Reads the string form of version 1 too (where
+/// the whole signed body, whitespace included, was the string).
+/// </summary>
+internal sealed class RawJsonObjectConverter : JsonConverter<ReadOnlyMemory<byte>>
 {
     public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (reader.TokenType != JsonTokenType.String) throw new JsonException("Expected the body as a JSON string.");
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            using var body = JsonDocument.ParseValue(ref reader);
+            return JsonMarshal.GetRawUtf8Value(body.RootElement).ToArray();
+        }
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException("Expected the body as a JSON object.");
         var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
         var buffer = new byte[length];
         var written = reader.CopyString(buffer);
@@ -61,5 +100,5 @@ internal sealed class Utf8StringConverter : JsonConverter<ReadOnlyMemory<byte>>
     }
 
     public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.Span);
+        writer.WriteRawValue(value.Span, skipInputValidation: true);
 }

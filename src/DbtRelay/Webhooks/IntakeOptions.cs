@@ -6,13 +6,20 @@ public sealed class IntakeOptions
 {
     public const string Section = "Intake";
 
-    /// <summary>Largest body accepted (dbt bodies are about 1 KiB).</summary>
-    [Range(1024, 64 * 1024)]
-    public int MaxBodyBytes { get; set; } = 64 * 1024;
+    /// <summary>
+    /// Largest body accepted (dbt bodies are 1–3 KiB). Every valid event up to this size is accepted: its envelope is
+    /// the body plus at most ~11 KiB of fields (eight ids of up to <see cref="DbtEventReader.MaxFieldLength"/>
+    /// characters, escaped), which stays under <see cref="MaxEnvelopeBytes"/>.
+    /// </summary>
+    [Range(1024, DefaultMaxBodyBytes)]
+    public int MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
+
+    public const int DefaultMaxBodyBytes = 48 * 1024;
 
     /// <summary>
-    /// Largest serialized envelope: an Azure Storage queue message holds 64 KiB, and a delivery message wraps the
-    /// envelope with about 1 KiB of its own, so 62 KiB leaves room for it.
+    /// Largest serialized envelope: an Azure Storage queue message holds 64 KiB of UTF-8, and the delivery and
+    /// dead-letter messages wrap the envelope with their target, reasons and times (reasons are capped), so 62 KiB
+    /// leaves room for them. With the default body limit no valid event reaches it.
     /// </summary>
     [Range(4 * 1024, 64 * 1024)]
     public int MaxEnvelopeBytes { get; set; } = 62 * 1024;

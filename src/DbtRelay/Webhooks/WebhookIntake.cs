@@ -79,7 +79,8 @@ public sealed partial class WebhookIntake(
         var message = RelayJson.Serialize(envelope);
         if (message.Length > _options.MaxEnvelopeBytes)
         {
-            return new Rejected(413, "payload_too_large", "The event is too large to queue once escaped; dbt events are about 1 KiB.");
+            // Unreachable for a body within the limit unless kilobytes of whitespace surround its object.
+            return new Rejected(413, "payload_too_large", "The event would not fit a 64 KiB queue message: too much whitespace around its JSON object.");
         }
         LogAccepted(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunId, matched.Name);
         return new Accepted(envelope, message);

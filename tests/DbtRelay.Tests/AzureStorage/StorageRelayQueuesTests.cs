@@ -57,6 +57,34 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
     }
 
     [SkippableFact]
+    public async Task The_largest_valid_event_with_the_longest_ids_and_reasons_still_fits_every_queue_message()
+    {
+        var storage = await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString);
+        var queues = new StorageRelayQueues(storage);
+        // DEL is one raw byte in the body and six once escaped in the envelope's fields: the worst case for size.
+        var id = new string('\u007f', DbtEventReader.MaxFieldLength);
+        var head = $$$"""{"eventId":"{{{id}}}","eventType":"{{{id}}}","webhookId":"{{{id}}}","data":{"jobId":"{{{id}}}","runId":"{{{id}}}","environmentId":"{{{id}}}","projectId":"{{{id}}}","runStatus":"{{{id}}}","padding":" """;
+        var body = System.Text.Encoding.UTF8.GetBytes(head + new string('x', IntakeOptions.DefaultMaxBodyBytes - head.Length - 3) + "\"}}");
+        var intake = new WebhookIntake(new StaticWebhookSecrets([new WebhookSecret("a-webhook-name-of-some-length", "s")]),
+            Microsoft.Extensions.Options.Options.Create(new IntakeOptions()), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIntake>.Instance);
+
+        var accepted = Assert.IsType<Accepted>(await intake.DecideAsync(body, DbtPayloads.Sign("s", body), default));
+        var delivery = new DeliveryMessage
+        {
+            Target = "a-target-name-of-some-length", Attempt = 12, FirstQueuedAt = DateTimeOffset.UtcNow,
+            LastReason = DeadLetter.Capped(new string('r', 5000)), Event = accepted.Envelope,
+        };
+        await queues.EnqueueDeliveryAsync(delivery, TimeSpan.Zero, default);
+        await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(new string('r', 5000)), FailedAt = DateTimeOffset.UtcNow }, default);
+
+        Assert.Equal(IntakeOptions.DefaultMaxBodyBytes, body.Length);
+        Assert.InRange(RelayJson.Serialize(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(new string('r', 5000)), FailedAt = DateTimeOffset.UtcNow }).Length, 60_000, 64 * 1024);
+        var deadLetter = Assert.Single(await new StorageDeadLetters(storage, queues, TimeProvider.System).ListAsync(10, default));
+        Assert.Equal(id, deadLetter.EventId);
+    }
+
+    [SkippableFact]
     public async Task Dead_letters_are_listed_without_being_taken_and_one_can_be_replayed_by_event_and_target()
     {
         var storage = await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString);

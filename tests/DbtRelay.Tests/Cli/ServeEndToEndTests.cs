@@ -4,6 +4,7 @@ using System.Text;
 using DbtRelay.Cli;
 using DbtRelay.Delivery;
 using DbtRelay.Tests.Fakes;
+using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -77,7 +78,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
     public async Task Answers_every_intake_status_over_http()
     {
         var body = DbtPayloads.Bytes(DbtPayloads.Completed());
-        var big = new byte[64 * 1024 + 1];
+        var big = new byte[IntakeOptions.DefaultMaxBodyBytes + 1];
         var notAnEvent = "{\"hello\":1}"u8.ToArray();
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(body, null)).StatusCode);
@@ -147,6 +148,35 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
 
         Assert.Equal(20, _rudder.Starts("conn-e2e"));
         Assert.True(_app.Services.GetRequiredService<InMemoryPipeline>().IsIdle);
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedBodies.All), MemberType = typeof(MalformedBodies))]
+    public async Task Answers_400_over_http_to_every_malformed_signed_body(string why, string json)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+
+        using var response = await PostAsync(body, DbtPayloads.Sign(DemoSecret, body));
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode}");
+        Assert.Contains("\"error\":\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Accepts_a_valid_event_of_exactly_48_KiB_over_http_and_refuses_one_byte_more()
+    {
+        var head = DbtPayloads.Completed(eventId: "wev_limit")[..^1] + ",\"padding\":\"";
+        byte[] Sized(int size) => DbtPayloads.Bytes(head + string.Concat(Enumerable.Repeat("\\\"", (size - head.Length - 2) / 2)) + new string('x', (size - head.Length - 2) % 2) + "\"}");
+        var atLimit = Sized(IntakeOptions.DefaultMaxBodyBytes);
+        var over = Sized(IntakeOptions.DefaultMaxBodyBytes + 1);
+
+        using var accepted = await PostAsync(atLimit, DbtPayloads.Sign(DemoSecret, atLimit));
+        using var refused = await PostAsync(over, DbtPayloads.Sign(DemoSecret, over));
+
+        Assert.Equal((IntakeOptions.DefaultMaxBodyBytes, IntakeOptions.DefaultMaxBodyBytes + 1), (atLimit.Length, over.Length));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        await Eventually.True(() => _rudder.Starts("conn-e2e") == 1);
     }
 
     [Fact]

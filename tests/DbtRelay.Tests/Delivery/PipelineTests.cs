@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.Targets;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 
@@ -283,6 +284,40 @@ public sealed class PipelineTests : IAsyncLifetime
 
         Assert.True(Assert.Single(_elementary.SignatureChecks));
         Assert.Empty(Assert.Single(_elementary.Received).Body);
+    }
+
+    [Fact]
+    public async Task A_retried_dbt_trigger_for_the_longest_event_id_finds_its_run_by_the_cause_marker()
+    {
+        await using var relay = new RelayHarness(Config(dbtTimeoutSeconds: 1), Secrets);
+        _dbt.Script(new ScriptedAnswer(200, Delay: TimeSpan.FromSeconds(3), RunNormallyFirst: true));
+        var eventId = "wev_" + new string('L', DbtEventReader.MaxFieldLength - 4);
+
+        Assert.IsType<Accepted>(await relay.SendAsync(DbtPayloads.Completed(eventId: eventId)));
+        await relay.RunDueAsync();
+        relay.Time.Advance(Assert.Single(relay.Time.PendingDelays()));
+        await relay.RunDueAsync();
+
+        var run = Assert.Single(_dbt.Runs).Value;
+        Assert.InRange(run.Cause.Length, 1, DbtCloudJobTarget.MaxCauseLength);
+        Assert.Contains(DbtCloudJobTarget.CauseMarker(eventId), run.Cause, StringComparison.Ordinal);
+        Assert.Equal(1, _dbt.Triggers);
+        Assert.Empty(relay.Queues.DeadLetters);
+    }
+
+    [Fact]
+    public async Task The_rudderstack_start_request_is_framed_with_a_content_length_as_in_its_docs()
+    {
+        await using var relay = new RelayHarness(Config(), Secrets);
+
+        await relay.SendAsync(DbtPayloads.Completed());
+        await relay.RunDueAsync();
+
+        var start = Assert.Single(_rudder.Received, r => r.Method == "POST");
+        Assert.Equal("""{"syncType":"incremental"}""", start.BodyText);
+        Assert.Equal(start.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), start.Header("Content-Length"));
+        Assert.Null(start.Header("Transfer-Encoding"));
+        Assert.StartsWith("application/json", start.Header("Content-Type"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -61,6 +61,14 @@ internal abstract class FakeApi : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), buffer.ToArray());
         Received.Enqueue(request);
 
+        // Like the stricter gateways in front of these APIs: a chunked body (no Content-Length) is refused, so every
+        // target's request framing is checked by every test that calls it.
+        if (context.Request.Headers.TransferEncoding.Count > 0 || (request.Body.Length > 0 && context.Request.ContentLength is null))
+        {
+            context.Response.StatusCode = StatusCodes.Status411LengthRequired;
+            return;
+        }
+
         if (_script.TryDequeue(out var scripted))
         {
             if (scripted.RunNormallyFirst)

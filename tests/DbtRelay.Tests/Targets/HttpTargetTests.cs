@@ -101,6 +101,21 @@ public sealed class HttpTargetTests : IAsyncLifetime
         Assert.Equal("After run 1 (wev_abc)", DbtCloudJobTarget.Cause("After run 1 (wev_abc)", "wev_abc"));
     }
 
+    [Fact]
+    public void A_dbt_cause_for_the_longest_event_id_fits_and_carries_a_findable_marker()
+    {
+        var eventId = "wev_" + new string('z', 252);
+
+        var cause = DbtCloudJobTarget.Cause($"Triggered by {eventId} after marts", eventId);
+        var marker = DbtCloudJobTarget.CauseMarker(eventId);
+
+        Assert.InRange(cause.Length, 1, DbtCloudJobTarget.MaxCauseLength);
+        Assert.Contains(marker, cause, StringComparison.Ordinal);
+        Assert.StartsWith(eventId[..40], marker, StringComparison.Ordinal);
+        Assert.NotEqual(marker, DbtCloudJobTarget.CauseMarker(eventId[..^1] + "y"));
+        Assert.Equal("wev_short", DbtCloudJobTarget.CauseMarker("wev_short"));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _erathos.DisposeAsync();

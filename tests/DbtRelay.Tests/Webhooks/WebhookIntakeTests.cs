@@ -47,9 +47,9 @@ public sealed class WebhookIntakeTests
         var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
 
         var roundTripped = RelayJson.DeserializeEnvelope(accepted.QueueMessage);
-        Assert.Equal(body, roundTripped.Body.ToArray());
+        Assert.Equal(body, roundTripped.SignedBody());
         Assert.Equal(WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), body),
-            WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), roundTripped.Body.Span));
+            WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), roundTripped.SignedBody()));
     }
 
     [Fact]
@@ -181,27 +181,75 @@ public sealed class WebhookIntakeTests
         Assert.Equal(DbtRunStatus.Error, accepted.Envelope.RunStatusCode);
     }
 
-    [Fact]
-    public async Task Refuses_a_body_over_the_limit_with_413()
+    [Theory]
+    [MemberData(nameof(MalformedBodies.All), MemberType = typeof(MalformedBodies))]
+    public async Task Answers_400_to_every_signed_body_that_is_not_exactly_one_strict_json_object(string why, string json)
     {
-        var body = new byte[64 * 1024 + 1];
+        var body = Encoding.UTF8.GetBytes(json);
 
         var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
 
-        Assert.Equal(413, decision.StatusCode);
+        var rejected = Assert.IsType<Rejected>(decision);
+        Assert.True(rejected.StatusCode == 400, $"{why}: {rejected.StatusCode} {rejected.Message}");
+    }
+
+    [Theory]
+    [InlineData("a surrogate pair", "{\"eventId\":\"wev_\\ud83d\\ude00\",\"eventType\":\"job.run.completed\",\"data\":{}}")]
+    [InlineData("whitespace around the object", "\r\n {\"eventId\":\"wev_w\",\"eventType\":\"job.run.completed\",\"data\":{}}\n\t")]
+    public async Task Accepts_what_a_strict_json_parser_accepts(string why, string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.True(decision is Accepted, $"{why}: {decision.StatusCode}");
+        Assert.Equal(body, RelayJson.DeserializeEnvelope(((Accepted)decision).QueueMessage).SignedBody());
     }
 
     [Fact]
-    public async Task Refuses_with_413_an_event_that_would_not_fit_a_queue_message_once_escaped()
+    public async Task Accepts_ids_of_exactly_the_longest_length()
     {
-        // 40 KiB of quotes doubles when escaped into the envelope: over the 62 KiB queue budget.
-        var padding = string.Concat(Enumerable.Repeat("\\\"", 20 * 1024));
-        var body = Encoding.UTF8.GetBytes("{\"eventId\":\"wev_big\",\"eventType\":\"job.run.completed\",\"data\":{\"note\":\"" + padding + "\"}}");
-        Assert.True(body.Length <= 64 * 1024);
+        var eventId = "wev_" + new string('x', DbtEventReader.MaxFieldLength - 4);
+        var body = Encoding.UTF8.GetBytes($$$"""{"eventId":"{{{eventId}}}","eventType":"job.run.completed","data":{"jobId":"{{{new string('9', DbtEventReader.MaxFieldLength)}}}"}}""");
+
+        var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Equal(eventId, accepted.Envelope.EventId);
+    }
+
+    /// <summary>A valid event of exactly <paramref name="size"/> bytes, padded with a field full of escaped quotes.</summary>
+    private static byte[] EventOfSize(int size)
+    {
+        var head = "{\"eventId\":\"wev_big\",\"eventType\":\"job.run.completed\",\"data\":{\"note\":\"";
+        const string Tail = "\"}}";
+        var room = size - head.Length - Tail.Length;
+        var padding = string.Concat(Enumerable.Repeat("\\\"", room / 2)) + new string('x', room % 2);
+        var body = Encoding.UTF8.GetBytes(head + padding + Tail);
+        Assert.Equal(size, body.Length);
+        return body;
+    }
+
+    [Fact]
+    public async Task Accepts_a_valid_event_of_exactly_the_documented_limit_whatever_it_holds()
+    {
+        // Quotes would double if the body were escaped into the envelope; carried as JSON it keeps its size.
+        var body = EventOfSize(IntakeOptions.DefaultMaxBodyBytes);
+
+        var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.True(accepted.QueueMessage.Length < new IntakeOptions().MaxEnvelopeBytes, $"{accepted.QueueMessage.Length} bytes queued");
+        Assert.Equal(body, RelayJson.DeserializeEnvelope(accepted.QueueMessage).Body.ToArray());
+    }
+
+    [Fact]
+    public async Task Refuses_a_body_one_byte_over_the_limit_with_413()
+    {
+        var body = EventOfSize(IntakeOptions.DefaultMaxBodyBytes + 1);
 
         var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
 
         Assert.Equal(413, decision.StatusCode);
+        Assert.Contains("48 KiB", Encoding.UTF8.GetString(decision.ResponseBody()), StringComparison.Ordinal);
     }
 
     [Fact]
