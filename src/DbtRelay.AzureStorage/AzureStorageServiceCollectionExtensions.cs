@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.InProcess;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -18,6 +19,17 @@ public static class AzureStorageServiceCollectionExtensions
         services.AddSingleton<IConditionalStore, BlobConditionalStore>();
         services.AddSingleton<IDeadLetters, StorageDeadLetters>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StorageBootstrap>());
+        return services;
+    }
+
+    /// <summary>
+    /// The same, for a host that runs route → deliver itself (<c>dbt-relay serve --storage</c>): it also receives
+    /// the queues, as the Functions host's triggers would.
+    /// </summary>
+    public static IServiceCollection AddDbtRelayAzureStorageConsumer(this IServiceCollection services, StorageClients storage)
+    {
+        services.AddDbtRelayAzureStorage(storage);
+        services.AddSingleton<IQueueConsumer, StorageQueueConsumer>();
         return services;
     }
 }

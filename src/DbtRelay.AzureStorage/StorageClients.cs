@@ -31,6 +31,21 @@ public sealed class StorageClients(QueueServiceClient queues, BlobContainerClien
         new(new QueueServiceClient(connectionString, QueueOptions()),
             new BlobServiceClient(connectionString).GetBlobContainerClient(ledgerContainer));
 
+    /// <summary>
+    /// An account by URL (<c>https://NAME.queue.core.windows.net</c>, <c>.blob.</c> or <c>https://NAME.core.windows.net</c>
+    /// style endpoints) reached with <paramref name="credential"/>, or a connection string.
+    /// </summary>
+    public static StorageClients FromConnectionStringOrUrl(string value, Azure.Core.TokenCredential? credential = null)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http")) return FromConnectionString(value);
+        var labels = url.Host.Split('.', 3);
+        if (labels.Length < 3 || labels[1] is not ("queue" or "blob")) throw new ArgumentException($"'{value}' is not a storage account URL such as https://NAME.queue.core.windows.net.", nameof(value));
+        var (account, suffix) = (labels[0], labels[2]);
+        credential ??= AzureCredentials.Create(null);
+        return new StorageClients(new QueueServiceClient(new Uri($"https://{account}.queue.{suffix}"), credential, QueueOptions()),
+            new BlobServiceClient(new Uri($"https://{account}.blob.{suffix}"), credential).GetBlobContainerClient(LedgerContainer));
+    }
+
     /// <summary>Null when the section names no connection string and no account.</summary>
     public static StorageClients? FromConfiguration(IConfiguration configuration)
     {

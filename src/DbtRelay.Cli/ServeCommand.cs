@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
+using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
 using DbtRelay.Routing;
+using DbtRelay.Sqlite;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
@@ -34,14 +36,42 @@ internal static class ServeCommand
         {
             Description = "Read every secret from this Azure Key Vault (https://<name>.vault.azure.net/) with your Azure identity; same as KeyVault__Uri.",
         };
-        var command = new Command("serve", "Run the relay locally: intake, routing and delivery with in-memory queues.") { config, urls, keyVault };
+        var data = new Option<FileInfo?>("--data")
+        {
+            Description = $"The embedded database holding queues, retries, ledger and dead letters (default {ServeStore.DefaultDataPath}).",
+        };
+        var durability = new Option<SqliteDurability>("--durability")
+        {
+            Description = "full (default): every accepted event is fsync'd before the 202; normal: survives a crash of serve, not of the machine.",
+            DefaultValueFactory = _ => SqliteDurability.Full,
+        };
+        var storage = new Option<string?>("--storage")
+        {
+            Description = "Keep everything in an Azure Storage account instead (connection string, or https://NAME.queue.core.windows.net with your Azure identity): several serve instances can share it.",
+        };
+        var inMemory = new Option<bool>("--in-memory")
+        {
+            Description = "Keep everything in memory: for trying things out; whatever is queued is lost when serve stops.",
+        };
+        var command = new Command("serve", "Run the relay locally: intake, routing and delivery, stored in an embedded database.")
+        {
+            config, urls, keyVault, data, durability, storage, inMemory,
+        };
+        command.Validators.Add(result =>
+        {
+            var chosen = new[] { result.GetResult(data) is not null, result.GetResult(storage) is not null, result.GetValue(inMemory) }.Count(x => x);
+            if (chosen > 1) result.AddError("Choose one store: --data, --storage or --in-memory.");
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
             var settings = parse.GetValue(keyVault) is { } vault
                 ? new Dictionary<string, string?> { ["KeyVault:Uri"] = vault.ToString() }
                 : null;
-            var app = Build(path, parse.GetValue(urls)!, error, settings);
+            ServeStore store = parse.GetValue(inMemory) ? new ServeStore.InMemory()
+                : parse.GetValue(storage) is { } account ? new ServeStore.AzureStorage(account)
+                : new ServeStore.Embedded(parse.GetValue(data)?.FullName ?? ServeStore.DefaultDataPath, parse.GetValue(durability));
+            var app = Build(path, parse.GetValue(urls)!, error, store, settings);
             if (app is null) return 2;
             await using (app)
             {
@@ -54,19 +84,25 @@ internal static class ServeCommand
         return command;
     }
 
-    /// <summary>The serve host, not yet started; null (with every problem printed) when relay.json is invalid.</summary>
-    public static WebApplication? Build(string configPath, string urls, TextWriter error,
+    /// <summary>
+    /// The serve host, not yet started; null (with every problem printed) when relay.json is invalid or the store
+    /// cannot be used.
+    /// </summary>
+    public static WebApplication? Build(string configPath, string urls, TextWriter error, ServeStore store,
         IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
         var relayConfig = RelayCli.LoadConfig(configPath, error);
         if (relayConfig is null) return null;
+        var registerStore = StoreRegistration(store, error);
+        if (registerStore is null) return null;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(RelayCli.Configuration(settings));
         builder.WebHost.UseUrls(urls);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         builder.Services.AddDbtRelay(builder.Configuration, relayConfig);
-        builder.Services.AddDbtRelayInMemoryPipeline();
+        registerStore(builder.Services);
+        builder.Services.AddSingleton(store);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -83,6 +119,47 @@ internal static class ServeCommand
         app.MapIntake();
         MapDeadLetters(app);
         return app;
+    }
+
+    /// <summary>Opens the store now, so that a locked, unreadable or corrupt one is a clear startup error.</summary>
+    private static Action<IServiceCollection>? StoreRegistration(ServeStore store, TextWriter error)
+    {
+        switch (store)
+        {
+            case ServeStore.InMemory:
+                return services => services.AddDbtRelayInMemoryPipeline();
+            case ServeStore.Embedded embedded:
+                try
+                {
+                    var database = SqliteDatabase.Open(embedded.Path, embedded.Durability);
+                    return services => services.AddDbtRelaySqlite(database).AddDbtRelayInProcess();
+                }
+                catch (IOException ex)
+                {
+                    error.WriteLine($"Cannot use the relay database {embedded.Path}: it is in use by another dbt-relay serve, or cannot be written ({ex.Message}).");
+                    error.WriteLine("Stop the other serve, or give this one its own database with --data PATH.");
+                    return null;
+                }
+                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"Cannot use the relay database {embedded.Path}: {ex.Message}");
+                    error.WriteLine("If the file is damaged, move it aside (keep it: it may hold undelivered events) and start again, or pass --data PATH.");
+                    return null;
+                }
+            case ServeStore.AzureStorage azure:
+                try
+                {
+                    var clients = StorageClients.FromConnectionStringOrUrl(azure.ConnectionStringOrUrl);
+                    return services => services.AddDbtRelayAzureStorageConsumer(clients).AddDbtRelayInProcess();
+                }
+                catch (Exception ex) when (ex is FormatException or ArgumentException)
+                {
+                    error.WriteLine($"--storage is neither a storage connection string nor an account URL: {ex.Message}");
+                    return null;
+                }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(store), store, null);
+        }
     }
 
     public static async Task<bool> StartAsync(WebApplication app, TextWriter error)
@@ -114,6 +191,7 @@ internal static class ServeCommand
         var store = app.Services.GetRequiredService<ISecretStore>();
         output.WriteLine($"DbtRelay {RelayServiceCollectionExtensions.Version} serving {configPath}");
         output.WriteLine($"  secrets from: {store.Describe("<name>")}");
+        output.WriteLine($"  store: {app.Services.GetRequiredService<ServeStore>().Describe()}");
         foreach (var address in Addresses(app)) output.WriteLine($"  listening: POST {address}{RelayCli.WebhookPath}   (health: {address}/api/health)");
         foreach (var webhook in config.Webhooks)
         {

@@ -2,6 +2,7 @@ using System.Reflection;
 using TokenCredential = Azure.Core.TokenCredential;
 using Azure.Security.KeyVault.Secrets;
 using DbtRelay.Delivery;
+using DbtRelay.InProcess;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
@@ -59,16 +60,29 @@ public static class RelayServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The queues, ledger and route → deliver loop of <c>dbt-relay serve</c>, all in this process.</summary>
+    /// <summary>
+    /// The route → deliver loop of a host that runs the pipeline itself (<c>dbt-relay serve</c>), over the
+    /// <see cref="IQueueConsumer"/> that the store's own registration provides.
+    /// </summary>
+    public static IServiceCollection AddDbtRelayInProcess(this IServiceCollection services)
+    {
+        services.AddSingleton<LocalPipeline>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalPipeline>());
+        return services;
+    }
+
+    /// <summary>
+    /// Queues, ledger and dead letters in this process's memory plus the loop: for tests and
+    /// <c>serve --in-memory</c>. Never a default: nothing here survives the process.
+    /// </summary>
     public static IServiceCollection AddDbtRelayInMemoryPipeline(this IServiceCollection services)
     {
         services.AddSingleton<InMemoryRelayQueues>();
         services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
         services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
+        services.AddSingleton<IQueueConsumer>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
         services.AddSingleton<IConditionalStore, InMemoryConditionalStore>();
-        services.AddSingleton<InMemoryPipeline>();
-        services.AddHostedService(sp => sp.GetRequiredService<InMemoryPipeline>());
-        return services;
+        return services.AddDbtRelayInProcess();
     }
 
     public static string Version { get; } =

@@ -18,7 +18,7 @@ namespace DbtRelay.Benchmarks;
 /// </summary>
 internal static class LatencyRun
 {
-    public static async Task<int> RunAsync(int events, int concurrency)
+    public static async Task<int> RunAsync(int events, int concurrency, string store)
     {
         var arrivals = new ConcurrentDictionary<string, long>();
         var sinkBuilder = WebApplication.CreateSlimBuilder();
@@ -41,7 +41,15 @@ internal static class LatencyRun
               "targets": { "sink": { "type": "http", "url": "{{{sinkUrl}}}/sync", "body": { "eventId": "{{eventId}}" } } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """);
-        var relay = ServeCommand.Build(config, "http://127.0.0.1:0", Console.Error, new Dictionary<string, string?>
+        var database = Path.Combine(Path.GetTempPath(), $"relay-latency-{Guid.NewGuid():N}.db");
+        ServeStore serveStore = store switch
+        {
+            "memory" => new ServeStore.InMemory(),
+            "normal" => new ServeStore.Embedded(database, DbtRelay.Sqlite.SqliteDurability.Normal),
+            _ => new ServeStore.Embedded(database),
+        };
+        Console.WriteLine($"store: {serveStore.Describe()}");
+        var relay = ServeCommand.Build(config, "http://127.0.0.1:0", Console.Error, serveStore, new Dictionary<string, string?>
         {
             ["Secrets:load-secret"] = "load-secret",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using DbtRelay.Cli;
 using DbtRelay.Delivery;
+using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
@@ -41,7 +42,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
             }
             """);
         var error = new StringWriter();
-        _app = ServeCommand.Build(_configPath, "http://127.0.0.1:0", error, new Dictionary<string, string?>
+        _app = ServeCommand.Build(_configPath, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
         {
             ["Secrets:dbt-webhook-demo"] = DemoSecret,
             ["Secrets:dbt-webhook-staging"] = "staging-secret",
@@ -147,7 +148,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         await _app.StopAsync();
 
         Assert.Equal(20, _rudder.Starts("conn-e2e"));
-        Assert.True(_app.Services.GetRequiredService<InMemoryPipeline>().IsIdle);
+        Assert.False(await _app.Services.GetRequiredService<IQueueConsumer>().HasDueOrLeasedAsync(default));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Delivery;

@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.InProcess;
 using DbtRelay.Routing;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Configuration;

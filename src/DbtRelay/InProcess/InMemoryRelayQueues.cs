@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using DbtRelay.Delivery;
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Delivery;
+namespace DbtRelay.InProcess;
 
 /// <summary>
-/// The queues of <c>dbt-relay serve</c> and of tests: channels, with delayed messages held by timers from the
-/// injected clock (so tests advance time instead of sleeping). Messages round-trip through their JSON form, exactly
-/// as they would through Azure Storage, so serve exercises the same serialization.
+/// Queues in this process only (tests, and <c>serve --in-memory</c>): channels, with delayed messages held by timers
+/// from the injected clock (so tests advance time instead of sleeping). Messages round-trip through their JSON form,
+/// exactly as they would through a store, so the same serialization is exercised. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDeadLetters
+public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDeadLetters, IQueueConsumer
 {
     private readonly ConcurrentDictionary<ITimer, (string Queue, string EventId)> _delayed = new();
+    private int _leased;
 
     public Channel<byte[]> Events { get; } = Channel.CreateUnbounded<byte[]>();
     public Channel<byte[]> Deliveries { get; } = Channel.CreateUnbounded<byte[]>();
@@ -35,6 +37,45 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
         DeadLetters.Enqueue(RelayJson.DeserializeDeadLetter(RelayJson.Serialize(deadLetter)));
         return ValueTask.CompletedTask;
     }
+
+    public bool IsDurable => false;
+
+    public async ValueTask<LeasedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken)
+    {
+        var reader = ChannelOf(queue).Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Counted before it leaves the channel, so the drain never sees it in neither place.
+            Interlocked.Increment(ref _leased);
+            if (reader.TryRead(out var message)) return new LeasedMessage(queue, message, "");
+            Interlocked.Decrement(ref _leased);
+        }
+        return null;
+    }
+
+    public ValueTask CompleteAsync(LeasedMessage message, CancellationToken cancellationToken)
+    {
+        Interlocked.Decrement(ref _leased);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask ReleaseAsync(LeasedMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        await Write(ChannelOf(message.Queue), message.Body.ToArray(), delay, message.Queue, "(released)", cancellationToken).ConfigureAwait(false);
+        Interlocked.Decrement(ref _leased);
+    }
+
+    public ValueTask<bool> HasDueOrLeasedAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Volatile.Read(ref _leased) > 0 || Events.Reader.Count > 0 || Deliveries.Reader.Count > 0);
+
+    public ValueTask<int> CountDelayedAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_delayed.Count);
+
+    private Channel<byte[]> ChannelOf(string queue) => queue switch
+    {
+        QueueNames.Events => Events,
+        QueueNames.Deliveries => Deliveries,
+        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "not a queue the pipeline consumes"),
+    };
 
     public ValueTask<IReadOnlyList<DeadLetterSummary>> ListAsync(int max, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<DeadLetterSummary>>(DeadLetters.Take(max).Select(DeadLetterSummary.Of).ToList());

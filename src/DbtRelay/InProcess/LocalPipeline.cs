@@ -1,0 +1,136 @@
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.InProcess;
+
+/// <summary>
+/// Runs route → deliver inside one process (<c>dbt-relay serve</c>) over any <see cref="IQueueConsumer"/>. On
+/// shutdown it drains: everything due is routed and delivered before the process exits. A durable consumer keeps
+/// what the drain did not reach (delayed retries, or all of it after a crash) for the next start.
+/// </summary>
+public sealed partial class LocalPipeline(
+    IQueueConsumer queues,
+    EventRouter router,
+    DeliveryExecutor executor,
+    ILogger<LocalPipeline> logger) : BackgroundService
+{
+    /// <summary>Deliveries in flight at once (each waits on a downstream API, not on the CPU).</summary>
+    public const int DeliveryConcurrency = 16;
+
+    /// <summary>Events routed at once: routing waits only on the store, and the ledger dedupes concurrent copies.</summary>
+    public const int RouteConcurrency = 4;
+
+    /// <summary>How long a message whose handling threw waits before it is tried again.</summary>
+    private static readonly TimeSpan AfterUnexpectedError = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _stop = new();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The loops run past stoppingToken so the drain in StopAsync can finish; _stop ends them after it.
+        var loops = new List<Task>();
+        for (var i = 0; i < RouteConcurrency; i++)
+        {
+            loops.Add(Task.Run(() => ConsumeAsync(QueueNames.Events, RouteAsync), CancellationToken.None));
+        }
+        for (var i = 0; i < DeliveryConcurrency; i++)
+        {
+            loops.Add(Task.Run(() => ConsumeAsync(QueueNames.Deliveries, DeliverAsync), CancellationToken.None));
+        }
+        return Task.WhenAll(loops);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested && await queues.HasDueOrLeasedAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+            var delayed = await queues.CountDelayedAsync(cancellationToken).ConfigureAwait(false);
+            if (delayed > 0 && queues.IsDurable) LogDelayedKept(logger, delayed);
+            else if (delayed > 0) LogDelayedLost(logger, delayed);
+        }
+        catch (OperationCanceledException)
+        {
+            if (queues.IsDurable) LogDrainCutShort(logger);
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _stop.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ConsumeAsync(string queue, Func<ReadOnlyMemory<byte>, Task> handle)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            LeasedMessage? message;
+            try
+            {
+                message = await queues.ReceiveAsync(queue, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The store itself failed (disk, network): wait, then try again; nothing was taken.
+                LogReceiveFailed(logger, queue, ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+            if (message is null) return;
+            try
+            {
+                await handle(message.Body).ConfigureAwait(false);
+                await queues.CompleteAsync(message, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogUnexpected(logger, queue, ex);
+                await ReleaseQuietlyAsync(message).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReleaseQuietlyAsync(LeasedMessage message)
+    {
+        try
+        {
+            await queues.ReleaseAsync(message, AfterUnexpectedError, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Its lease runs out instead, and it is received again.
+            LogReceiveFailed(logger, message.Queue, ex);
+        }
+    }
+
+    private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(RelayJson.DeserializeEnvelope(message.Span), CancellationToken.None);
+
+    private Task DeliverAsync(ReadOnlyMemory<byte> message) => executor.ExecuteAsync(RelayJson.DeserializeDelivery(message.Span), CancellationToken.None);
+
+    [LoggerMessage(5001, LogLevel.Error, "Handling a message from {Queue} failed unexpectedly; it comes back in 30 s.")]
+    private static partial void LogUnexpected(ILogger logger, string queue, Exception exception);
+
+    [LoggerMessage(5002, LogLevel.Warning, "Stopping with {Count} message(s) still waiting for a retry delay; they are lost with this process (in-memory queues).")]
+    private static partial void LogDelayedLost(ILogger logger, int count);
+
+    [LoggerMessage(5003, LogLevel.Information, "Stopping with {Count} message(s) waiting for a retry delay; they are stored and resume at their due time on the next start.")]
+    private static partial void LogDelayedKept(ILogger logger, int count);
+
+    [LoggerMessage(5004, LogLevel.Warning, "The drain was cut short; what was not delivered is stored and resumes on the next start.")]
+    private static partial void LogDrainCutShort(ILogger logger);
+
+    [LoggerMessage(5005, LogLevel.Error, "Could not read queue {Queue}; trying again.")]
+    private static partial void LogReceiveFailed(ILogger logger, string queue, Exception exception);
+}

@@ -1,0 +1,171 @@
+using DbtRelay.Delivery;
+using DbtRelay.InProcess;
+using DbtRelay.Sqlite;
+using DbtRelay.Tests.Fakes;
+using DbtRelay.Webhooks;
+using Microsoft.Data.Sqlite;
+
+namespace DbtRelay.Tests.Sqlite;
+
+/// <summary>The embedded database as serve uses it: queues with due times and leases, the ledger, dead letters.</summary>
+public sealed class SqliteStoreTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"relay-store-{Guid.NewGuid():N}", "relay.db");
+    private readonly ManualTimeProvider _time = new();
+    private SqliteDatabase _database = null!;
+
+    public Task InitializeAsync()
+    {
+        _database = SqliteDatabase.Open(_path);
+        return Task.CompletedTask;
+    }
+
+    private SqliteRelayQueues Queues() => new(_database, _time);
+
+    private static DeliveryMessage Delivery(string eventId, string target = "crm") => new()
+    {
+        Target = target,
+        Attempt = 1,
+        FirstQueuedAt = DateTimeOffset.UtcNow,
+        Event = new EventEnvelope { EventId = eventId, EventType = "job.run.completed", Webhook = "prod", ReceivedAt = DateTimeOffset.UtcNow, Body = "{}"u8.ToArray() },
+    };
+
+    private static async Task<LeasedMessage?> ReceiveNowAsync(IQueueConsumer queues, string queue)
+    {
+        using var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            return await queues.ReceiveAsync(queue, soon.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task Of_many_concurrent_claimants_on_the_database_exactly_one_wins_and_completion_is_final()
+    {
+        var ledger = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(async () => await ledger.TryClaimAsync("delivered/wev_1/crm", TimeSpan.FromMinutes(1), default))));
+        var winner = Assert.Single(claims, c => c.Status == ClaimStatus.Claimed);
+        await ledger.CompleteAsync(winner, "syncId s1", default);
+        var after = await ledger.TryClaimAsync("delivered/wev_1/crm", TimeSpan.FromMinutes(1), default);
+
+        Assert.Equal((ClaimStatus.Completed, "syncId s1"), (after.Status, after.Detail));
+    }
+
+    [Fact]
+    public async Task A_retry_is_received_only_once_its_delay_has_passed()
+    {
+        var queues = Queues();
+        await queues.EnqueueDeliveryAsync(Delivery("wev_later"), TimeSpan.FromSeconds(10), default);
+
+        var early = await ReceiveNowAsync(queues, QueueNames.Deliveries);
+        var waiting = queues.ReceiveAsync(QueueNames.Deliveries, default).AsTask();
+        await Eventually.True(() => _time.PendingDelays().Contains(TimeSpan.FromSeconds(10)));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var due = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Null(early);
+        Assert.Equal("wev_later", RelayJson.DeserializeDelivery(due!.Body.Span).Event.EventId);
+        Assert.Equal(0, await queues.CountDelayedAsync(default));
+    }
+
+    [Fact]
+    public async Task A_message_leased_by_a_process_that_died_is_received_again_after_reopening()
+    {
+        await Queues().EnqueueDeliveryAsync(Delivery("wev_inflight"), TimeSpan.Zero, default);
+        var leased = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
+        var notTwice = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
+
+        await _database.DisposeAsync(); // the process "dies" without completing it
+        _database = SqliteDatabase.Open(_path);
+        var again = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
+
+        Assert.NotNull(leased);
+        Assert.Null(notTwice);
+        Assert.Equal(leased.Body.ToArray(), again!.Body.ToArray());
+    }
+
+    [Fact]
+    public async Task Accepted_events_and_delayed_retries_survive_closing_and_reopening()
+    {
+        var queues = Queues();
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_kept"));
+        var envelope = EventEnvelope.From(new DbtEventFacts("wev_kept", "job.run.completed", 1, null, "1", "2", null, null, "Success", 10), "prod", _time.GetUtcNow(), body);
+        await queues.EnqueueAcceptedAsync(new Accepted(envelope, RelayJson.Serialize(envelope)), default);
+        await queues.EnqueueDeliveryAsync(Delivery("wev_retry"), TimeSpan.FromMinutes(5), default);
+
+        await _database.DisposeAsync();
+        _database = SqliteDatabase.Open(_path);
+        var reopened = Queues();
+        var routed = await ReceiveNowAsync(reopened, QueueNames.Events);
+
+        Assert.Equal(body, RelayJson.DeserializeEnvelope(routed!.Body.Span).SignedBody());
+        Assert.Equal(1, await reopened.CountDelayedAsync(default));
+    }
+
+    [Fact]
+    public async Task A_second_process_cannot_open_the_same_database_until_the_first_closes_it()
+    {
+        var refused = Assert.ThrowsAny<IOException>(() => SqliteDatabase.Open(_path));
+
+        await _database.DisposeAsync();
+        _database = SqliteDatabase.Open(_path);
+
+        Assert.NotNull(refused);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_database_is_refused_at_open_with_sqlites_reason()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(_path)!, "not-a.db");
+        File.WriteAllText(path, new string('x', 8192));
+
+        var error = Assert.Throws<SqliteException>(() => SqliteDatabase.Open(path));
+
+        Assert.Contains("not a database", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Dead_letters_replay_one_by_event_and_target_atomically_onto_the_delivery_queue()
+    {
+        var queues = Queues();
+        foreach (var (eventId, target) in new[] { ("wev_a", "crm"), ("wev_b", "crm") })
+        {
+            await queues.DeadLetterAsync(new DeadLetter { Delivery = Delivery(eventId, target), Reason = "HTTP 400", FailedAt = _time.GetUtcNow() }, default);
+        }
+
+        var replayed = await queues.ReplayAsync(10, new DeliveryAddress("wev_b", "crm"), default);
+        var left = await queues.ListAsync(10, default);
+        var delivery = await ReceiveNowAsync(queues, QueueNames.Deliveries);
+
+        Assert.Equal(1, replayed);
+        Assert.Equal("wev_a", Assert.Single(left).EventId);
+        Assert.Equal("wev_b", RelayJson.DeserializeDelivery(delivery!.Body.Span).Event.EventId);
+    }
+
+    [Fact]
+    public async Task Ledger_entries_older_than_the_retention_window_are_pruned_and_newer_ones_kept()
+    {
+        var store = new SqliteConditionalStore(_database, _time);
+        await store.TryCreateAsync("old", new BinaryData("{}"u8.ToArray()), default);
+        _time.Advance(TimeSpan.FromDays(20));
+        await store.TryCreateAsync("recent", new BinaryData("{}"u8.ToArray()), default);
+        _time.Advance(TimeSpan.FromDays(11));
+
+        var pruned = await new SqliteRetention(_database, _time, TimeSpan.FromDays(30), new LogCapture().For<SqliteRetention>()).PruneAsync(default);
+
+        Assert.Equal(1, pruned);
+        Assert.Null(await store.ReadAsync("old", default));
+        Assert.NotNull(await store.ReadAsync("recent", default));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+    }
+}
