@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DbtRelay.Delivery;
 using Microsoft.Data.Sqlite;
 
 namespace DbtRelay.Sqlite;
@@ -54,9 +55,10 @@ public sealed class SqliteDatabase : IAsyncDisposable
         {
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
             connection.Open();
-            Execute(connection, $"""
+            Execute(connection, $$"""
+                PRAGMA auto_vacuum = INCREMENTAL; -- takes effect on a new file: retention can then hand free pages back
                 PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = {(durability == SqliteDurability.Full ? "FULL" : "NORMAL")};
+                PRAGMA synchronous = {{(durability == SqliteDurability.Full ? "FULL" : "NORMAL")}};
                 PRAGMA foreign_keys = OFF;
                 CREATE TABLE IF NOT EXISTS messages (
                   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,8 +78,11 @@ public sealed class SqliteDatabase : IAsyncDisposable
                   event_id TEXT NOT NULL,
                   target TEXT NOT NULL,
                   body BLOB NOT NULL);
-                -- This process owns the file now: leases of a process that died are void.
+                -- This process owns the file now: leases of a process that died are void, on messages and in the
+                -- ledger alike (a leased entry removed is a key free to claim, as when its lease runs out; the
+                -- delivery it guarded may be repeated, which is the crash's in-flight bound).
                 UPDATE messages SET leased = 0 WHERE leased = 1;
+                DELETE FROM ledger WHERE json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
                 """);
             return new SqliteDatabase(full, connection, fileLock, durability);
         }

@@ -5,8 +5,9 @@ namespace DbtRelay.Sqlite;
 
 /// <summary>
 /// Keeps the database bounded: ledger entries untouched for longer than the retention window (30 days by default,
-/// like the Azure ledger's lifecycle rule) are deleted once an hour. Messages leave the table when handled; dead
-/// letters stay until replayed (they are the operator's to look at).
+/// like the Azure ledger's lifecycle rule) are deleted once an hour, and the pages that handled messages and pruned
+/// entries freed (a backlog's worth) are handed back to the file system. Dead letters stay until replayed (they are
+/// the operator's to look at).
 /// </summary>
 public sealed partial class SqliteRetention(SqliteDatabase database, TimeProvider time, TimeSpan retention, ILogger<SqliteRetention> logger) : BackgroundService
 {
@@ -21,6 +22,10 @@ public sealed partial class SqliteRetention(SqliteDatabase database, TimeProvide
         return database.RunAsync(c => SqliteDatabase.Execute(c, "DELETE FROM ledger WHERE updated_at < $cutoff", ("$cutoff", cutoff)), cancellationToken);
     }
 
+    /// <summary>Returns free pages to the file system (a no-op for files created before incremental auto-vacuum).</summary>
+    public Task<int> ReleaseFreePagesAsync(CancellationToken cancellationToken) =>
+        database.RunAsync(c => SqliteDatabase.Execute(c, "PRAGMA incremental_vacuum"), cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -29,6 +34,7 @@ public sealed partial class SqliteRetention(SqliteDatabase database, TimeProvide
             {
                 var pruned = await PruneAsync(stoppingToken).ConfigureAwait(false);
                 if (pruned > 0) LogPruned(logger, pruned, retention.TotalDays);
+                await ReleaseFreePagesAsync(stoppingToken).ConfigureAwait(false);
                 await Task.Delay(Interval, time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -44,15 +44,19 @@ public sealed class ConditionalLedger(IConditionalStore store, TimeProvider time
         claim.Token is null ? ValueTask.CompletedTask : store.TryDeleteAsync(claim.Key, claim.Token, cancellationToken);
 
     private static BinaryData Serialize(State state) => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(
-        new LedgerEntry(state.Completed ? "completed" : "leased", state.Completed ? null : state.Until, state.Detail), RelayJson.Context.LedgerEntry));
+        new LedgerEntry(state.Completed ? LedgerEntry.CompletedState : LedgerEntry.LeasedState, state.Completed ? null : state.Until, state.Detail), RelayJson.Context.LedgerEntry));
 
     private static State Deserialize(BinaryData content)
     {
         var entry = JsonSerializer.Deserialize(content.ToMemory().Span, RelayJson.Context.LedgerEntry)
             ?? throw new JsonException("A ledger entry was JSON null.");
-        return new State(entry.State == "completed", entry.Until ?? DateTimeOffset.MinValue, entry.Detail);
+        return new State(entry.State == LedgerEntry.CompletedState, entry.Until ?? DateTimeOffset.MinValue, entry.Detail);
     }
 }
 
 /// <summary>A ledger item as stored (readable in Storage Explorer when someone asks "did this sync fire?").</summary>
-public sealed record LedgerEntry(string State, DateTimeOffset? Until, string? Detail);
+public sealed record LedgerEntry(string State, DateTimeOffset? Until, string? Detail)
+{
+    public const string LeasedState = "leased";
+    public const string CompletedState = "completed";
+}

@@ -58,6 +58,11 @@ public sealed partial class LocalPipeline(
         {
             if (queues.IsDurable) LogDrainCutShort(logger);
         }
+        catch (Exception ex)
+        {
+            // The store itself failed: stop anyway; what it holds resumes when it works again.
+            LogDrainFailed(logger, ex);
+        }
         await _stop.CancelAsync().ConfigureAwait(false);
         await base.StopAsync(CancellationToken.None).ConfigureAwait(false);
     }
@@ -130,6 +135,9 @@ public sealed partial class LocalPipeline(
 
     [LoggerMessage(5004, LogLevel.Warning, "The drain was cut short; what was not delivered is stored and resumes on the next start.")]
     private static partial void LogDrainCutShort(ILogger logger);
+
+    [LoggerMessage(5006, LogLevel.Error, "The drain stopped: the queue store failed.")]
+    private static partial void LogDrainFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(5005, LogLevel.Error, "Could not read queue {Queue}; trying again.")]
     private static partial void LogReceiveFailed(ILogger logger, string queue, Exception exception);

@@ -6,11 +6,18 @@ namespace DbtRelay.Tests.Fakes;
 /// </summary>
 internal static class Eventually
 {
-    public static Task True(Func<bool> condition) => True(() => Task.FromResult(condition()));
+    private static readonly TimeSpan DefaultBound = TimeSpan.FromSeconds(10);
 
-    public static async Task True(Func<Task<bool>> condition)
+    public static Task True(Func<bool> condition) => True(() => Task.FromResult(condition()), DefaultBound);
+
+    public static Task True(Func<bool> condition, TimeSpan bound) => True(() => Task.FromResult(condition()), bound);
+
+    public static Task True(Func<Task<bool>> condition) => True(condition, DefaultBound);
+
+    public static async Task True(Func<Task<bool>> condition, TimeSpan bound)
     {
-        for (var i = 0; i < 500 && !await condition(); i++) await Task.Delay(20);
-        Assert.True(await condition(), "the background work did not get there within 10 s");
+        var deadline = DateTime.UtcNow + bound;
+        while (DateTime.UtcNow < deadline && !await condition()) await Task.Delay(20);
+        Assert.True(await condition(), $"the background work did not get there within {bound.TotalSeconds:F0} s");
     }
 }

@@ -30,9 +30,17 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Event = new EventEnvelope { EventId = eventId, EventType = "job.run.completed", Webhook = "prod", ReceivedAt = DateTimeOffset.UtcNow, Body = "{}"u8.ToArray() },
     };
 
-    private static async Task<LeasedMessage?> ReceiveNowAsync(IQueueConsumer queues, string queue)
+    /// <summary>A message that should be there (bounded only so a broken build cannot hang).</summary>
+    private static async Task<LeasedMessage> ReceiveNowAsync(IQueueConsumer queues, string queue) =>
+        await ReceiveWithinAsync(queues, queue, TimeSpan.FromSeconds(10)) ?? throw new Xunit.Sdk.XunitException($"nothing due on {queue}");
+
+    /// <summary>Null unless a message is due within a short wait: for messages that must not be there.</summary>
+    private static Task<LeasedMessage?> NothingDueAsync(IQueueConsumer queues, string queue) =>
+        ReceiveWithinAsync(queues, queue, TimeSpan.FromMilliseconds(300));
+
+    private static async Task<LeasedMessage?> ReceiveWithinAsync(IQueueConsumer queues, string queue, TimeSpan within)
     {
-        using var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var soon = new CancellationTokenSource(within);
         try
         {
             return await queues.ReceiveAsync(queue, soon.Token);
@@ -62,7 +70,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var queues = Queues();
         await queues.EnqueueDeliveryAsync(Delivery("wev_later"), TimeSpan.FromSeconds(10), default);
 
-        var early = await ReceiveNowAsync(queues, QueueNames.Deliveries);
+        var early = await NothingDueAsync(queues, QueueNames.Deliveries);
         var waiting = queues.ReceiveAsync(QueueNames.Deliveries, default).AsTask();
         await Eventually.True(() => _time.PendingDelays().Contains(TimeSpan.FromSeconds(10)));
         _time.Advance(TimeSpan.FromSeconds(10));
@@ -78,15 +86,30 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     {
         await Queues().EnqueueDeliveryAsync(Delivery("wev_inflight"), TimeSpan.Zero, default);
         var leased = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
-        var notTwice = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
+        var notTwice = await NothingDueAsync(Queues(), QueueNames.Deliveries);
 
         await _database.DisposeAsync(); // the process "dies" without completing it
         _database = SqliteDatabase.Open(_path);
         var again = await ReceiveNowAsync(Queues(), QueueNames.Deliveries);
 
-        Assert.NotNull(leased);
         Assert.Null(notTwice);
-        Assert.Equal(leased.Body.ToArray(), again!.Body.ToArray());
+        Assert.Equal(leased.Body.ToArray(), again.Body.ToArray());
+    }
+
+    [Fact]
+    public async Task A_ledger_lease_held_by_a_process_that_died_is_free_at_once_after_reopening_and_completions_stay()
+    {
+        var ledger = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
+        await ledger.TryClaimAsync("delivered/wev_inflight/crm", TimeSpan.FromMinutes(90), default);
+        var done = await ledger.TryClaimAsync("delivered/wev_done/crm", TimeSpan.FromMinutes(90), default);
+        await ledger.CompleteAsync(done, "syncId s9", default);
+
+        await _database.DisposeAsync(); // killed mid-call: the lease is never released
+        _database = SqliteDatabase.Open(_path);
+        var reopened = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
+
+        Assert.Equal(ClaimStatus.Claimed, (await reopened.TryClaimAsync("delivered/wev_inflight/crm", TimeSpan.FromMinutes(1), default)).Status);
+        Assert.Equal(ClaimStatus.Completed, (await reopened.TryClaimAsync("delivered/wev_done/crm", TimeSpan.FromMinutes(1), default)).Status);
     }
 
     [Fact]
@@ -103,7 +126,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var reopened = Queues();
         var routed = await ReceiveNowAsync(reopened, QueueNames.Events);
 
-        Assert.Equal(body, RelayJson.DeserializeEnvelope(routed!.Body.Span).SignedBody());
+        Assert.Equal(body, RelayJson.DeserializeEnvelope(routed.Body.Span).SignedBody());
         Assert.Equal(1, await reopened.CountDelayedAsync(default));
     }
 
@@ -144,7 +167,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
         Assert.Equal(1, replayed);
         Assert.Equal("wev_a", Assert.Single(left).EventId);
-        Assert.Equal("wev_b", RelayJson.DeserializeDelivery(delivery!.Body.Span).Event.EventId);
+        Assert.Equal("wev_b", RelayJson.DeserializeDelivery(delivery.Body.Span).Event.EventId);
     }
 
     [Fact]

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Net;
+using DbtRelay.Cli;
+using DbtRelay.InProcess;
+using DbtRelay.Sqlite;
+using DbtRelay.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace DbtRelay.Tests.Cli;
+
+/// <summary>
+/// serve as a real process on its embedded database: killed with SIGKILL in the middle of a backlog, or stopped
+/// while a retry waits, then started again on the same data.
+/// </summary>
+public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
+{
+    private const string Secret = "durable-secret";
+    private readonly string _folder = Directory.CreateTempSubdirectory("relay-durable-").FullName;
+    private readonly HttpClient _http = new();
+
+    private string Database => Path.Combine(_folder, "relay.db");
+
+    private async Task<string> ConfigAsync(FakeHttpEndpoint downstream)
+    {
+        var path = Path.Combine(_folder, "relay.json");
+        await File.WriteAllTextAsync(path, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "sink": { "type": "http", "method": "POST", "url": "{{{downstream.BaseUrl}}}sync/{{eventId}}" } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
+            """);
+        return path;
+    }
+
+    private static Dictionary<string, string> Environment(params (string Key, string Value)[] more)
+    {
+        var environment = new Dictionary<string, string> { ["Secrets__dbt-webhook"] = Secret };
+        foreach (var (key, value) in more) environment[key] = value;
+        return environment;
+    }
+
+    private async Task<HttpStatusCode?> PostAsync(Uri webhook, string eventId)
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId));
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new ByteArrayContent(body) };
+        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
+        try
+        {
+            using var response = await _http.SendAsync(request);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null; // the process is gone: no answer, so dbt would send it again
+        }
+    }
+
+    [Fact]
+    public async Task Every_event_answered_202_is_delivered_after_a_SIGKILL_mid_backlog_and_a_restart_on_the_same_data()
+    {
+        await using var downstream = new FakeHttpEndpoint(delay: TimeSpan.FromMilliseconds(50));
+        var config = await ConfigAsync(downstream);
+        var acked = new ConcurrentBag<string>();
+        var serve = await ServeProcess.StartAsync(config, ["--data", Database], Environment());
+
+        // Events keep arriving while serve is killed, as they would from dbt Cloud.
+        using var stopSending = new CancellationTokenSource();
+        var sending = Parallel.ForAsync(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stopSending.Token }, async (i, _) =>
+        {
+            if (await PostAsync(serve.Webhook, $"wev_kill_{i:D4}") == HttpStatusCode.Accepted) acked.Add($"wev_kill_{i:D4}");
+        });
+        await Eventually.True(() => acked.Count >= 300, TimeSpan.FromSeconds(60));
+        await serve.KillAsync();
+        await stopSending.CancelAsync();
+        await sending.ContinueWith(_ => { }, TaskScheduler.Default);
+        var calledBeforeKill = downstream.Received.Count;
+
+        await using var restarted = await ServeProcess.StartAsync(config, ["--data", Database], Environment());
+        var called = () => downstream.Received.Select(r => r.PathAndQuery["/sync/".Length..]).ToList();
+        try
+        {
+            await Eventually.True(() => acked.All(called().ToHashSet().Contains), TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            var missing = acked.Except(called()).Order().ToList();
+            log.WriteLine($"acked {acked.Count}, called {called().Count}, missing {missing.Count}: {string.Join(", ", missing.Take(20))}\n--- first serve:\n{serve.Output}\n--- restarted:\n{restarted.Output}");
+            throw;
+        }
+
+        Assert.True(calledBeforeKill < acked.Count, $"no backlog at the kill ({calledBeforeKill} of {acked.Count} delivered): the test proved nothing");
+        var duplicates = called().Count - called().Distinct().Count();
+        log.WriteLine($"202s before the kill: {acked.Count}; delivered before it: {calledBeforeKill}; after the restart every 202 was delivered; calls made twice: {duplicates}");
+        Assert.InRange(duplicates, 0, LocalPipeline.DeliveryConcurrency);
+    }
+
+    [Fact]
+    public async Task A_delivery_waiting_for_its_retry_delay_is_retried_after_serve_is_stopped_and_started_again()
+    {
+        await using var downstream = new FakeHttpEndpoint();
+        downstream.Script(new ScriptedAnswer(503));
+        var config = await ConfigAsync(downstream);
+        var settings = Environment(("Delivery__InitialDelay", "00:00:03"), ("Delivery__Jitter", "0"), ("Logging__LogLevel__DbtRelay", "Information"));
+        var serve = await ServeProcess.StartAsync(config, ["--data", Database], settings);
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(serve.Webhook, "wev_retry_later"));
+        await Eventually.True(() => downstream.Received.Count == 1);
+        await serve.InterruptAsync();
+        var stopped = serve.Output;
+        await serve.DisposeAsync();
+        await using var restarted = await ServeProcess.StartAsync(config, ["--data", Database], settings);
+        await Eventually.True(() => downstream.Received.Count == 2, TimeSpan.FromSeconds(30));
+
+        Assert.Contains("waiting for a retry delay; they are stored and resume", stopped, StringComparison.Ordinal);
+        Assert.All(downstream.Received, r => Assert.Equal("/sync/wev_retry_later", r.PathAndQuery));
+        await Task.Delay(500);
+        Assert.Equal(2, downstream.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_second_serve_on_the_same_database_refuses_to_start_and_says_why()
+    {
+        await using var downstream = new FakeHttpEndpoint();
+        var config = await ConfigAsync(downstream);
+        await using var first = await ServeProcess.StartAsync(config, ["--data", Database], Environment());
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServeProcess.StartAsync(config, ["--data", Database], Environment()));
+
+        Assert.Contains("in use by another dbt-relay serve", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task When_the_database_stops_taking_writes_intake_answers_503_not_202()
+    {
+        await using var downstream = new FakeHttpEndpoint();
+        var config = await ConfigAsync(downstream);
+        var error = new StringWriter();
+        await using var app = ServeCommand.Build(config, "http://127.0.0.1:0", error, new ServeStore.Embedded(Database),
+            new Dictionary<string, string?> { ["Secrets:dbt-webhook"] = Secret }) ?? throw new InvalidOperationException(error.ToString());
+        Assert.True(await ServeCommand.StartAsync(app, error), error.ToString());
+        var webhook = new Uri(ServeCommand.Addresses(app).Single() + RelayCli.WebhookPath);
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(webhook, "wev_stored"));
+
+        await app.Services.GetRequiredService<SqliteDatabase>().DisposeAsync(); // the store fails from here on
+        var answer = await PostAsync(webhook, "wev_not_stored");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer);
+        await app.StopAsync();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        _http.Dispose();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace DbtRelay.Tests.Fakes;
+
+/// <summary>
+/// <c>dbt-relay serve</c> as a real child process (the CLI built next to the tests), for what only a process can
+/// show: a SIGKILL, a restart on the same data, several instances side by side.
+/// </summary>
+internal sealed partial class ServeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServeProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public Uri Webhook { get; private set; } = null!;
+
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<ServeProcess> StartAsync(string configPath, IEnumerable<string> storeArguments, IDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "dbt-relay.dll"), "serve", "--config", configPath, "--urls", "http://127.0.0.1:0", .. storeArguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__DbtRelay"] = "Warning";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var serve = new ServeProcess(Process.Start(start)!);
+        for (var waited = 0; waited < 600; waited++)
+        {
+            if (serve._output.Select(l => Listening().Match(l)).FirstOrDefault(m => m.Success) is { } match)
+            {
+                serve.Webhook = new Uri(match.Groups[1].Value);
+                return serve;
+            }
+            if (serve._process.HasExited) break;
+            await Task.Delay(100);
+        }
+        var output = serve.Output;
+        await serve.DisposeAsync();
+        throw new InvalidOperationException($"serve did not start:\n{output}");
+    }
+
+    /// <summary>SIGKILL: no drain, no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGINT, as Ctrl+C: serve drains what is due and exits.</summary>
+    public async Task InterruptAsync()
+    {
+        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [GeneratedRegex(@"listening: POST (http://\S+/api/dbt/webhook)")]
+    private static partial Regex Listening();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) await KillAsync();
+        _process.Dispose();
+    }
+}
