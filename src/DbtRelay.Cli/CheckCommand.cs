@@ -15,7 +15,11 @@ internal static class CheckCommand
         var command = new Command("check", "Validate relay.json (every problem, with its JSON path) and optionally explain an event.") { config, eventFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
+            if (RelayCli.ResolveConfigPath(parse.GetValue(config)) is not { } path)
+            {
+                error.WriteLine(RelayCli.NoConfig);
+                return 2;
+            }
             var relay = RelayCli.LoadConfig(path, error);
             if (relay is null) return 2;
 
@@ -30,7 +34,7 @@ internal static class CheckCommand
 
             if (parse.GetValue(eventFile) is { } file)
             {
-                var body = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
+                if (await RelayCli.ReadUserFileAsync(file, "the event", error, cancellationToken) is not { } body) return 2;
                 if (!DbtEventReader.TryRead(body, out var facts, out var problem))
                 {
                     error.WriteLine($"{file.Name}: {problem!.Message}");

@@ -13,6 +13,7 @@ internal static class RelayCli
     public static RootCommand Build(TextWriter output, TextWriter error) =>
         new("dbt-relay: turns dbt Cloud job events into downstream syncs.")
         {
+            InitCommand.Create(output, error),
             ServeCommand.Create(output, error),
             SendCommand.Create(output, error),
             CheckCommand.Create(output, error),
@@ -20,15 +21,32 @@ internal static class RelayCli
 
     public static Option<FileInfo?> ConfigOption() => new("--config", "-c")
     {
-        Description = "relay.json to use (default: ./relay.json, else the example shipped next to dbt-relay).",
+        Description = "relay.json to use (default: ./relay.json).",
     };
 
-    /// <summary>./relay.json when present, else the example copied next to the executable.</summary>
-    public static string ResolveConfigPath(FileInfo? option)
+    /// <summary>The --config file, else ./relay.json when there is one; null when there is neither.</summary>
+    public static string? ResolveConfigPath(FileInfo? option)
     {
         if (option is not null) return option.FullName;
         var local = Path.Combine(Environment.CurrentDirectory, "relay.json");
-        return File.Exists(local) ? local : Path.Combine(AppContext.BaseDirectory, "relay.json");
+        return File.Exists(local) ? local : null;
+    }
+
+    /// <summary>What to say when a command needs relay.json and there is none.</summary>
+    public static string NoConfig => $"No relay.json in {Environment.CurrentDirectory}. Write one with `dbt-relay init`, or pass --config PATH.";
+
+    /// <summary>Reads a file the user named; null (with a one-line reason) when it cannot be read.</summary>
+    public static async Task<byte[]?> ReadUserFileAsync(FileInfo file, string what, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(file.FullName, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"Cannot read {what} {file.FullName}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "no such file" : ex.Message)}.");
+            return null;
+        }
     }
 
     /// <summary>appsettings.json next to the executable, then environment variables (Secrets__name, …), then overrides.</summary>
@@ -39,7 +57,7 @@ internal static class RelayCli
             .AddInMemoryCollection(overrides ?? [])
             .Build();
 
-    /// <summary>Loads relay.json, printing every problem with its path; null when it is invalid.</summary>
+    /// <summary>Loads relay.json, printing every problem with its path; null when it is invalid or unreadable.</summary>
     public static RelayConfig? LoadConfig(string path, TextWriter error)
     {
         try
@@ -49,6 +67,11 @@ internal static class RelayCli
         catch (RelayConfigException ex)
         {
             error.WriteLine(ex.Message);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"Cannot read {path}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "no such file" : ex.Message)}.");
             return null;
         }
     }

@@ -32,11 +32,20 @@ internal static class SendCommand
             Description = $"Secret to sign with, by name (Secrets__<name>); default: the first webhook's secret in relay.json, else {DefaultSecretName}.",
         };
         var file = new Option<FileInfo?>("--file", "-f") { Description = "Send this payload file as is instead of a generated one." };
+        var print = new Option<bool>("--print")
+        {
+            Description = "Write the signed payload and its Authorization header instead of sending (e.g. for `check --event` or curl).",
+        };
         var config = RelayCli.ConfigOption();
 
-        var command = new Command("send", "Sign and post a dbt Cloud webhook event, as dbt Cloud would.") { kind, job, url, secretName, file, config };
+        var command = new Command("send", "Sign and post a dbt Cloud webhook event, as dbt Cloud would.") { kind, job, url, secretName, file, print, config };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
+            {
+                error.WriteLine($"--url {parse.GetValue(url)} is not an http(s) URL; for example {RelayCli.DefaultUrl}{RelayCli.WebhookPath}.");
+                return 2;
+            }
             var name = parse.GetValue(secretName) ?? DefaultSecret(RelayCli.ResolveConfigPath(parse.GetValue(config)));
             var store = new ConfigurationSecretStore(RelayCli.Configuration());
             var secret = await store.GetAsync(name, cancellationToken);
@@ -46,21 +55,31 @@ internal static class SendCommand
                 return 2;
             }
             var body = parse.GetValue(file) is { } payload
-                ? await File.ReadAllBytesAsync(payload.FullName, cancellationToken)
+                ? await RelayCli.ReadUserFileAsync(payload, "the payload", error, cancellationToken)
                 : Encoding.UTF8.GetBytes(Payload(parse.GetValue(kind)!, parse.GetValue(job)!, TimeProvider.System.GetUtcNow()));
-            return await PostAsync(new Uri(parse.GetValue(url)!), body, secret, output, error, cancellationToken);
+            if (body is null) return 2;
+            if (parse.GetValue(print))
+            {
+                // The payload on stdout (ready for `> payload.json`), the header on stderr.
+                await output.WriteAsync(Encoding.UTF8.GetString(body)); // no newline: the bytes that were signed
+                await error.WriteLineAsync($"Authorization: {WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body)}");
+                return 0;
+            }
+            return await PostAsync(target, body, secret, output, error, cancellationToken);
         });
         return command;
     }
 
-    private static string DefaultSecret(string configPath)
+    /// <summary>The first webhook's secret in relay.json, else the demo secret (what serve's demo accepts).</summary>
+    private static string DefaultSecret(string? configPath)
     {
+        if (configPath is null) return DefaultSecretName;
         try
         {
             var webhooks = RelayConfigLoader.LoadFile(configPath).Webhooks;
             return webhooks.Count > 0 ? webhooks[0].Secret : DefaultSecretName;
         }
-        catch (RelayConfigException)
+        catch (Exception ex) when (ex is RelayConfigException or IOException)
         {
             return DefaultSecretName;
         }

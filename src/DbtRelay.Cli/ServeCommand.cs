@@ -71,12 +71,18 @@ internal static class ServeCommand
             ServeStore store = parse.GetValue(inMemory) ? new ServeStore.InMemory()
                 : parse.GetValue(storage) is { } account ? new ServeStore.AzureStorage(account)
                 : new ServeStore.Embedded(parse.GetValue(data)?.FullName ?? ServeStore.DefaultDataPath, parse.GetValue(durability));
+            if (AddressInUse(parse.GetValue(urls)!) is { } taken)
+            {
+                error.WriteLine($"Cannot listen on {taken}: the address is in use (another dbt-relay serve, or func start?).");
+                error.WriteLine($"Stop it, or choose another address: dbt-relay serve --urls http://127.0.0.1:7072");
+                return 2;
+            }
             var app = Build(path, parse.GetValue(urls)!, error, store, settings);
             if (app is null) return 2;
             await using (app)
             {
                 if (!await StartAsync(app, error)) return 2;
-                PrintBanner(app, path, output);
+                await PrintBannerAsync(app, path, output, cancellationToken);
                 await app.WaitForShutdownAsync(CancellationToken.None);
             }
             return 0;
@@ -88,10 +94,19 @@ internal static class ServeCommand
     /// The serve host, not yet started; null (with every problem printed) when relay.json is invalid or the store
     /// cannot be used.
     /// </summary>
-    public static WebApplication? Build(string configPath, string urls, TextWriter error, ServeStore store,
+    public static WebApplication? Build(string? configPath, string urls, TextWriter error, ServeStore store,
         IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var relayConfig = RelayCli.LoadConfig(configPath, error);
+        RelayConfig? relayConfig;
+        if (configPath is null)
+        {
+            (urls, var relayUrl) = DemoUrls(urls);
+            relayConfig = RelayConfigLoader.Load(DemoRelay.Config(relayUrl), "the demo relay.json");
+        }
+        else
+        {
+            relayConfig = RelayCli.LoadConfig(configPath, error);
+        }
         if (relayConfig is null) return null;
         var registerStore = StoreRegistration(store, error);
         if (registerStore is null) return null;
@@ -103,6 +118,7 @@ internal static class ServeCommand
         builder.Services.AddDbtRelay(builder.Configuration, relayConfig);
         registerStore(builder.Services);
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<DemoRelay>();
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -118,7 +134,55 @@ internal static class ServeCommand
         });
         app.MapIntake();
         MapDeadLetters(app);
+        app.Services.GetRequiredService<DemoRelay>().Map(app);
         return app;
+    }
+
+    /// <summary>
+    /// The demo's sink is serve itself, so its URL must be known before the host starts: a wildcard host becomes
+    /// 127.0.0.1 and port 0 a free port chosen now.
+    /// </summary>
+    private static (string Urls, string RelayUrl) DemoUrls(string urls)
+    {
+        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+        var bindable = first.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+        if (!Uri.TryCreate(bindable, UriKind.Absolute, out var uri)) return (urls, first);
+        var port = uri.Port == 0 ? FreeLoopbackPort() : uri.Port;
+        var host = uri.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : uri.Host;
+        var chosen = uri.Port == 0 ? urls.Replace(first, $"{uri.Scheme}://{uri.Host}:{port}", StringComparison.Ordinal) : urls;
+        return (chosen, $"{uri.Scheme}://{host}:{port}");
+    }
+
+    /// <summary>
+    /// The first address of <paramref name="urls"/> that something else already listens on, found before the host
+    /// starts so that the answer is one line, not the host's startup failure with its stack trace.
+    /// </summary>
+    private static string? AddressInUse(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var bindable = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(bindable, UriKind.Absolute, out var uri) || uri.Port == 0) continue;
+            if (!System.Net.IPAddress.TryParse(uri.Host == "localhost" ? "127.0.0.1" : uri.Host.Trim('[', ']'), out var address)) continue;
+            try
+            {
+                var probe = new System.Net.Sockets.TcpListener(address, uri.Port);
+                probe.Start();
+                probe.Stop();
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return url;
+            }
+        }
+        return null;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Opens the store now, so that a locked, unreadable or corrupt one is a clear startup error.</summary>
@@ -184,26 +248,38 @@ internal static class ServeCommand
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static void PrintBanner(WebApplication app, string configPath, TextWriter output)
+    private static async Task PrintBannerAsync(WebApplication app, string? configPath, TextWriter output, CancellationToken cancellationToken)
     {
         var config = app.Services.GetRequiredService<RelayConfig>();
-        var secrets = app.Services.GetRequiredService<IWebhookSecretProvider>().Current;
+        var webhookSecrets = app.Services.GetRequiredService<IWebhookSecretProvider>().Current;
         var store = app.Services.GetRequiredService<ISecretStore>();
-        output.WriteLine($"DbtRelay {RelayServiceCollectionExtensions.Version} serving {configPath}");
-        output.WriteLine($"  secrets from: {store.Describe("<name>")}");
+        var addresses = Addresses(app);
+        output.WriteLine(configPath is null
+            ? $"DbtRelay {RelayServiceCollectionExtensions.Version} running the demo: no relay.json in {Environment.CurrentDirectory} (`dbt-relay init` writes one)"
+            : $"DbtRelay {RelayServiceCollectionExtensions.Version} serving {configPath}");
         output.WriteLine($"  store: {app.Services.GetRequiredService<ServeStore>().Describe()}");
-        foreach (var address in Addresses(app)) output.WriteLine($"  listening: POST {address}{RelayCli.WebhookPath}   (health: {address}/api/health)");
-        foreach (var webhook in config.Webhooks)
+        foreach (var address in addresses) output.WriteLine($"  listening: POST {address}{RelayCli.WebhookPath}   (health: {address}/api/health)");
+        if (configPath is null)
         {
-            var loaded = secrets.FirstOrDefault(s => s.Name == webhook.Name);
-            output.WriteLine(loaded is null
-                ? $"  webhook {webhook.Name}: secret {webhook.Secret} NOT SET ({store.Describe(webhook.Secret)})"
-                : $"  webhook {webhook.Name}: secret {webhook.Secret} loaded (fingerprint {loaded.Fingerprint})");
+            output.WriteLine($"  demo sink: every routed event is POSTed to {(addresses.Count > 0 ? addresses[0] : "")}{DemoRelay.SinkPath} (GET it to see the calls)");
+            output.WriteLine("  try it: dbt-relay send   (in another terminal)");
         }
+        output.WriteLine($"  secrets from: {store.Describe("<name>")}");
+        var missing = 0;
+        foreach (var (secret, usedBy) in config.SecretReferences.Distinct())
+        {
+            var webhook = config.Webhooks.FirstOrDefault(w => $"webhook {w.Name}" == usedBy);
+            var loaded = webhook is not null
+                ? webhookSecrets.FirstOrDefault(s => s.Name == webhook.Name) is { } w ? $"loaded (fingerprint {w.Fingerprint})" : null
+                : await store.GetAsync(secret, cancellationToken) is not null ? "loaded" : null;
+            if (loaded is null) missing++;
+            output.WriteLine($"    {secret} ({usedBy}): {loaded ?? $"MISSING: set {store.Describe(secret)}"}");
+        }
+        if (missing > 0) output.WriteLine($"  {missing} secret(s) missing: events are accepted, but the targets that need them dead-letter until they are set.");
         foreach (var route in config.Routes) output.WriteLine($"  route {route.Name} → {string.Join(", ", route.Targets)}");
         foreach (var warning in config.Warnings) output.WriteLine($"  warning: {warning}");
         output.WriteLine("Ctrl+C stops after the queued events are delivered.");
-        output.Flush();
+        await output.FlushAsync(cancellationToken);
     }
 
     /// <summary>

@@ -26,18 +26,12 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ServeProcess> StartAsync(string configPath, IEnumerable<string> storeArguments, IDictionary<string, string> environment)
+    /// <summary>Starts serve on a free port; with no <paramref name="configPath"/> it runs in <paramref name="workingDirectory"/> as is (the demo when there is no relay.json).</summary>
+    public static async Task<ServeProcess> StartAsync(string? configPath, IEnumerable<string> storeArguments, IDictionary<string, string> environment,
+        string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "dbt-relay.dll"), "serve", "--config", configPath, "--urls", "http://127.0.0.1:0", .. storeArguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = Start(workingDirectory ?? Path.GetTempPath(),
+            ["serve", .. configPath is null ? Array.Empty<string>() : ["--config", configPath], "--urls", "http://127.0.0.1:0", .. storeArguments]);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__DbtRelay"] = "Warning";
         foreach (var (key, value) in environment) start.Environment[key] = value;
@@ -55,6 +49,31 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         var output = serve.Output;
         await serve.DisposeAsync();
         throw new InvalidOperationException($"serve did not start:\n{output}");
+    }
+
+    /// <summary>The dbt-relay command line built next to the tests, run to completion: exit code, stdout, stderr.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunCliAsync(string workingDirectory, IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var start = Start(workingDirectory, arguments);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        using var cli = Process.Start(start)!;
+        var output = cli.StandardOutput.ReadToEndAsync();
+        var error = cli.StandardError.ReadToEndAsync();
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return (cli.ExitCode, await output, await error);
+    }
+
+    private static ProcessStartInfo Start(string workingDirectory, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dbt-relay.dll"));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        return start;
     }
 
     /// <summary>SIGKILL: no drain, no shutdown code runs.</summary>

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DbtRelay.Routing;
+
+namespace DbtRelay.Cli;
+
+/// <summary>
+/// <c>dbt-relay init</c>: writes a starter relay.json here (never over an existing one) with a route to each target
+/// type asked for, or to serve's demo sink, and says which secrets to set and how.
+/// </summary>
+internal static class InitCommand
+{
+    private static readonly Dictionary<string, Func<JsonObject>> Starters = new(StringComparer.Ordinal)
+    {
+        ["rudderstack-retl"] = () => new JsonObject
+        {
+            ["type"] = "rudderstack-retl", ["connectionId"] = "YOUR_REVERSE_ETL_CONNECTION_ID", ["syncType"] = "incremental",
+            ["token"] = "rudderstack-token",
+            ["description"] = "Starts a RudderStack Reverse ETL sync. connectionId: the connection's id in RudderStack; token: the secret name of a workspace access token.",
+        },
+        ["elementary"] = () => new JsonObject
+        {
+            ["type"] = "elementary", ["url"] = "https://YOUR_ELEMENTARY_WEBHOOK_URL", ["secret"] = "elementary-secret",
+            ["description"] = "Triggers an Elementary Cloud sync. url and secret: from Elementary's dbt Cloud integration settings.",
+        },
+        ["dbt-cloud-job"] = () => new JsonObject
+        {
+            ["type"] = "dbt-cloud-job", ["accessUrl"] = "https://cloud.getdbt.com", ["accountId"] = 1, ["jobId"] = 1,
+            ["token"] = "dbt-api-token", ["cause"] = "After {{data.jobName}} run {{data.runId}} ({{eventId}})",
+            ["description"] = "Runs another dbt Cloud job. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
+        },
+        ["http"] = () => new JsonObject
+        {
+            ["type"] = "http", ["method"] = "POST", ["url"] = "https://example.com/hooks/dbt",
+            ["headers"] = new JsonObject { ["Authorization"] = "Bearer {{secrets.http-token}}" },
+            ["body"] = new JsonObject { ["text"] = "dbt job {{data.jobName}} run {{data.runId}} finished: {{data.runStatus}}" },
+            ["description"] = "Calls any HTTP endpoint (Erathos, Slack, ...). Placeholders: {{eventId}}, {{data.*}}, {{vars.*}}, {{secrets.*}}.",
+        },
+    };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var targets = new Option<string[]>("--target", "-t")
+        {
+            Description = $"A target type to start with ({string.Join(", ", Starters.Keys)}); repeat for several. Default: serve's demo sink.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        targets.AcceptOnlyFromAmong([.. Starters.Keys]);
+        var command = new Command("init", "Write a starter relay.json in the current folder and list the secrets it needs.") { targets };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = Path.Combine(Environment.CurrentDirectory, "relay.json");
+            if (File.Exists(path))
+            {
+                error.WriteLine($"{path} already exists; init never overwrites it. Check it with `dbt-relay check`.");
+                return 2;
+            }
+            var json = Starter(parse.GetValue(targets) ?? []);
+            var config = RelayConfigLoader.Load(json, "the starter relay.json"); // what check will say, before writing
+            try
+            {
+                await File.WriteAllTextAsync(path, json, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"Cannot write {path}: {ex.Message}");
+                return 2;
+            }
+            output.WriteLine($"Wrote {path}: {config.Targets.Count} target(s), {config.Routes.Count} route(s). Edit the placeholders, then `dbt-relay check`.");
+            output.WriteLine("Secrets it needs (by name; never put a secret itself in relay.json):");
+            foreach (var (secret, usedBy) in config.SecretReferences.Distinct())
+            {
+                // Shells refuse dashes in variable names; the store reads Secrets__a_b for secret a-b.
+                output.WriteLine($"  {secret} ({usedBy}): export Secrets__{secret.Replace('-', '_')}=...   or in Azure: az keyvault secret set --vault-name <vault> --name {secret} --value ...");
+            }
+            output.WriteLine("Then: dbt-relay serve, and dbt-relay send in another terminal.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Starter(IReadOnlyCollection<string> types)
+    {
+        var targets = new JsonObject();
+        if (types.Count == 0)
+        {
+            targets["demo-sink"] = new JsonObject
+            {
+                ["type"] = "http", ["method"] = "POST", ["url"] = RelayCli.DefaultUrl + DemoRelay.SinkPath,
+                ["body"] = new JsonObject { ["eventId"] = "{{eventId}}", ["jobId"] = "{{data.jobId}}", ["runStatus"] = "{{data.runStatus}}" },
+                ["description"] = "serve's own demo sink: it logs what it receives. Replace with your real targets (dbt-relay init --help lists the types).",
+            };
+        }
+        foreach (var type in types.Distinct(StringComparer.Ordinal)) targets[type] = Starters[type]();
+        var root = new JsonObject
+        {
+            ["webhooks"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "prod", ["secret"] = "dbt-webhook-prod",
+                ["description"] = "One entry per dbt Cloud webhook subscription: secret is the name under which its signing secret is stored.",
+            }),
+            ["targets"] = targets,
+            ["routes"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "after-success",
+                ["when"] = new JsonObject { ["runStatus"] = new JsonArray("Success") },
+                ["targets"] = new JsonArray([.. targets.Select(t => (JsonNode)JsonValue.Create(t.Key)!)]),
+                ["description"] = "Fires when a run completes successfully; narrow it with jobIds, environmentIds or projectIds.",
+            }),
+        };
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine;
+    }
+}

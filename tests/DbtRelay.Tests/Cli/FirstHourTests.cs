@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using DbtRelay.Tests.Fakes;
+
+namespace DbtRelay.Tests.Cli;
+
+/// <summary>
+/// The first hour of a new user, with the CLI as a process in an empty folder: the demo delivers, init writes a
+/// relay.json that check accepts, and every mistake gets one or two lines and exit code 2, never a stack trace.
+/// </summary>
+public sealed class FirstHourTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("relay-first-hour-").FullName;
+
+    [Fact]
+    public async Task With_no_relay_json_serve_runs_a_demo_whose_first_send_is_delivered_to_its_own_sink()
+    {
+        await using var serve = await ServeProcess.StartAsync(null, ["--in-memory"],
+            new Dictionary<string, string> { ["Logging__LogLevel__DbtRelay"] = "Information" }, _folder);
+
+        var send = await ServeProcess.RunCliAsync(_folder, null, "send", "--url", serve.Webhook.ToString());
+        using var http = new HttpClient();
+        var sink = new Uri(serve.Webhook, "/api/demo/sink");
+        await Eventually.True(async () => (await http.GetStringAsync(sink)).Contains("wev_", StringComparison.Ordinal));
+
+        Assert.Equal(0, send.Exit);
+        Assert.StartsWith("202", send.Out, StringComparison.Ordinal);
+        Assert.Contains("running the demo", serve.Output, StringComparison.Ordinal);
+        Assert.Contains("dbt-webhook-demo (webhook demo): loaded", serve.Output, StringComparison.Ordinal);
+        await Eventually.True(() => serve.Output.Contains("Demo sink received wev_", StringComparison.Ordinal) && serve.Output.Contains("Delivered wev_", StringComparison.Ordinal));
+        Assert.DoesNotContain("Dead-lettered", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning:", serve.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Init_writes_a_relay_json_that_check_accepts_lists_its_secrets_and_never_overwrites()
+    {
+        var init = await ServeProcess.RunCliAsync(_folder, null, "init", "--target", "rudderstack-retl", "--target", "dbt-cloud-job");
+        var check = await ServeProcess.RunCliAsync(_folder, null, "check");
+        var again = await ServeProcess.RunCliAsync(_folder, null, "init");
+
+        Assert.Equal(0, init.Exit);
+        Assert.Contains("export Secrets__rudderstack_token=", init.Out, StringComparison.Ordinal);
+        Assert.Contains("export Secrets__dbt_webhook_prod=", init.Out, StringComparison.Ordinal);
+        Assert.Equal(0, check.Exit);
+        Assert.Contains("OK — 1 webhook(s), 2 target(s), 1 route(s)", check.Out, StringComparison.Ordinal);
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("never overwrites", again.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_print_writes_a_payload_and_signature_that_check_and_the_intake_accept()
+    {
+        await ServeProcess.RunCliAsync(_folder, null, "init");
+
+        var printed = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["Secrets__dbt_webhook_prod"] = "p" }, "send", "--print");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "payload.json"), printed.Out);
+        var check = await ServeProcess.RunCliAsync(_folder, null, "check", "--event", "payload.json");
+
+        Assert.Equal(0, printed.Exit);
+        Assert.Equal($"Authorization: {DbtPayloads.Sign("p", DbtPayloads.Bytes(printed.Out))}", printed.Err.Trim());
+        Assert.Equal(0, check.Exit);
+        Assert.Contains("fires   after-success", check.Out, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string[], string> Mistakes => new()
+    {
+        { "check without relay.json", ["check"], "No relay.json in" },
+        { "a missing payload file", ["send", "--file", "nope.json"], "Cannot read the payload" },
+        { "a missing event file", ["check", "--config", "relay.json", "--event", "nope.json"], "Cannot read the event" },
+        { "a missing config file", ["check", "--config", "missing.json"], "cannot be read" },
+        { "a URL that is not one", ["send", "--url", "notaurl"], "is not an http(s) URL" },
+        { "two stores at once", ["serve", "--in-memory", "--data", "x.db"], "Choose one store" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mistakes))]
+    public async Task Each_mistake_gets_a_short_message_and_exit_code_2_without_a_stack_trace(string why, string[] arguments, string message)
+    {
+        if (arguments.Contains("relay.json")) await ServeProcess.RunCliAsync(_folder, null, "init");
+
+        var (exit, output, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["Secrets__dbt_webhook_demo"] = "x" }, arguments);
+
+        Assert.True(exit == 2, $"{why}: exit {exit}");
+        Assert.Contains(message, output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_two_lines_naming_the_address_and_the_way_out()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (exit, output, error) = await ServeProcess.RunCliAsync(_folder, null, "serve", "--in-memory", "--urls", url);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"Cannot listen on {url}: the address is in use", error, StringComparison.Ordinal);
+        Assert.Contains("--urls", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}
