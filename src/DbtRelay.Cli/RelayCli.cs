@@ -17,11 +17,26 @@ internal static class RelayCli
             ServeCommand.Create(output, error),
             SendCommand.Create(output, error),
             CheckCommand.Create(output, error),
+            WebhooksCommand.Create(output, error),
         };
 
     public static Option<FileInfo?> ConfigOption() => new("--config", "-c")
     {
         Description = "relay.json to use (default: ./relay.json).",
+    };
+
+    /// <summary>An option holding an absolute http(s) URL; anything else is a parse error naming the option.</summary>
+    public static Option<Uri?> UrlOption(string name, string description, bool required = false) => new(name)
+    {
+        Description = description,
+        Required = required,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "https" or "http") return url;
+            result.AddError($"{name} {text} is not an http(s) URL.");
+            return null;
+        },
     };
 
     /// <summary>The --config file, else ./relay.json when there is one; null when there is neither.</summary>

@@ -32,10 +32,8 @@ internal static class ServeCommand
             Description = $"Where to listen (default {RelayCli.DefaultUrl}; use http://0.0.0.0:PORT behind a tunnel).",
             DefaultValueFactory = _ => RelayCli.DefaultUrl,
         };
-        var keyVault = new Option<Uri?>("--key-vault")
-        {
-            Description = "Read every secret from this Azure Key Vault (https://<name>.vault.azure.net/) with your Azure identity; same as KeyVault__Uri.",
-        };
+        var keyVault = RelayCli.UrlOption("--key-vault",
+            "Read every secret from this Azure Key Vault (https://<name>.vault.azure.net/) with your Azure identity; same as KeyVault__Uri.");
         var data = new Option<FileInfo?>("--data")
         {
             Description = $"The embedded database holding queues, retries, ledger and dead letters (default {ServeStore.DefaultDataPath}).",

@@ -71,6 +71,7 @@ public sealed class FirstHourTests : IDisposable
         { "a missing config file", ["check", "--config", "missing.json"], "cannot be read" },
         { "a URL that is not one", ["send", "--url", "notaurl"], "is not an http(s) URL" },
         { "two stores at once", ["serve", "--in-memory", "--data", "x.db"], "Choose one store" },
+        { "a Key Vault that is not a URL", ["serve", "--in-memory", "--key-vault", "my-vault"], "--key-vault my-vault is not an http(s) URL" },
     };
 
     [Theory]
@@ -100,6 +101,21 @@ public sealed class FirstHourTests : IDisposable
         Assert.Contains($"Cannot listen on {url}: the address is in use", error, StringComparison.Ordinal);
         Assert.Contains("--urls", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_valid_key_vault_url_is_accepted_by_the_command_line()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+
+        // Stops at the port check, after the options were read: the URL parsed.
+        var (exit, output, error) = await ServeProcess.RunCliAsync(_folder, null, "serve", "--in-memory", "--key-vault", "https://relay.vault.azure.net/",
+            "--urls", $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("the address is in use", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", output + error, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace DbtRelay.Cli;
+
+/// <summary>
+/// dbt Cloud's webhook subscriptions, API v3: <c>{accessUrl}/api/v3/accounts/{account}/webhooks/subscriptions</c>
+/// (list, create) and <c>…/webhooks/subscription/{id}</c> (update, delete, <c>/test</c>), <c>Authorization: Token</c>.
+/// Failures come back as <see cref="DbtCloudApiException"/> with a sentence a person can act on.
+/// </summary>
+internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long accountId, string token)
+{
+    public sealed record Subscription(string Id, string Name, string ClientUrl, IReadOnlyList<string> EventTypes, IReadOnlyList<string> JobIds, bool Active);
+
+    private Uri Url(string path) => new(accessUrl, $"api/v3/accounts/{accountId}/{path}");
+
+    public async Task<IReadOnlyList<Subscription>> ListAsync(CancellationToken cancellationToken)
+    {
+        var data = await SendAsync(HttpMethod.Get, "webhooks/subscriptions", null, cancellationToken);
+        return data is JsonArray list ? [.. list.OfType<JsonObject>().Select(Read)] : [];
+    }
+
+    /// <summary>Creates a subscription; returns it with the signing secret dbt shows only once.</summary>
+    public async Task<(Subscription Subscription, string HmacSecret)> CreateAsync(string name, Uri endpoint, IReadOnlyList<string> eventTypes,
+        IReadOnlyList<long> jobIds, CancellationToken cancellationToken)
+    {
+        var data = await SendAsync(HttpMethod.Post, "webhooks/subscriptions", Body(name, endpoint, eventTypes, jobIds), cancellationToken) as JsonObject
+            ?? throw new DbtCloudApiException("dbt Cloud answered the create without a subscription.");
+        var secret = data["hmac_secret"]?.GetValue<string>()
+            ?? throw new DbtCloudApiException("dbt Cloud created the subscription but returned no hmac_secret; delete it and try again.");
+        return (Read(data), secret);
+    }
+
+    public async Task<Subscription> UpdateAsync(string id, string name, Uri endpoint, IReadOnlyList<string> eventTypes, IReadOnlyList<long> jobIds,
+        CancellationToken cancellationToken)
+    {
+        var body = Body(name, endpoint, eventTypes, jobIds);
+        body["id"] = id;
+        return Read(await SendAsync(HttpMethod.Put, $"webhooks/subscription/{Uri.EscapeDataString(id)}", body, cancellationToken) as JsonObject
+            ?? throw new DbtCloudApiException("dbt Cloud answered the update without a subscription."));
+    }
+
+    public Task DeleteAsync(string id, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, $"webhooks/subscription/{Uri.EscapeDataString(id)}", null, cancellationToken);
+
+    /// <summary>Asks dbt Cloud to send a test event to the subscription; returns what dbt reports.</summary>
+    public async Task<string> TestAsync(string id, CancellationToken cancellationToken)
+    {
+        var data = await SendAsync(HttpMethod.Get, $"webhooks/subscription/{Uri.EscapeDataString(id)}/test", null, cancellationToken);
+        return data?.ToJsonString() ?? "{}";
+    }
+
+    private static JsonObject Body(string name, Uri endpoint, IReadOnlyList<string> eventTypes, IReadOnlyList<long> jobIds) => new()
+    {
+        ["name"] = name,
+        ["client_url"] = endpoint.ToString(),
+        ["event_types"] = new JsonArray([.. eventTypes.Select(e => (JsonNode)JsonValue.Create(e)!)]),
+        ["job_ids"] = new JsonArray([.. jobIds.Select(j => (JsonNode)JsonValue.Create(j)!)]),
+        ["active"] = true,
+    };
+
+    private static Subscription Read(JsonObject data) => new(
+        data["id"]?.ToString() ?? "?",
+        data["name"]?.ToString() ?? "",
+        data["client_url"]?.ToString() ?? "",
+        data["event_types"] is JsonArray events ? [.. events.Select(e => e!.ToString())] : [],
+        data["job_ids"] is JsonArray jobs ? [.. jobs.Select(j => j!.ToString())] : [],
+        data["active"]?.GetValue<bool>() ?? false);
+
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, Url(path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+        request.Headers.Accept.ParseAdd("application/json");
+        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DbtCloudApiException($"Could not reach dbt Cloud at {accessUrl}: {ex.Message}. Check --access-url (your region's access URL).");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode) throw new DbtCloudApiException(Explain(response, text));
+            if (text.Length == 0) return null;
+            try
+            {
+                return JsonNode.Parse(text)?["data"];
+            }
+            catch (JsonException)
+            {
+                throw new DbtCloudApiException($"dbt Cloud answered {(int)response.StatusCode} with a body that is not JSON; is {accessUrl} a dbt Cloud access URL?");
+            }
+        }
+    }
+
+    private string Explain(HttpResponseMessage response, string body)
+    {
+        var message = TryMessage(body);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => "dbt Cloud refused the token (401): set DBT_CLOUD_API_TOKEN to a valid account-admin or webhooks service token.",
+            HttpStatusCode.Forbidden => $"The token may not manage webhooks of account {accountId} (403){message}: give the service token the Webhooks Only or Account Admin permission.",
+            HttpStatusCode.NotFound => $"dbt Cloud found no such account or subscription (404){message}: check --account-id {accountId} and --access-url {accessUrl}.",
+            HttpStatusCode.TooManyRequests => $"dbt Cloud is rate limiting (429); try again in {response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 60:F0} s.",
+            _ => $"dbt Cloud answered {(int)response.StatusCode}{message}.",
+        };
+    }
+
+    private static string TryMessage(string body)
+    {
+        try
+        {
+            var status = JsonNode.Parse(body)?["status"];
+            return status?["user_message"]?.ToString() is { Length: > 0 } text ? $": {text}" : "";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
+    }
+}

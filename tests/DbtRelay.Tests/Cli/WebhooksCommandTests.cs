@@ -1,0 +1,91 @@
+using DbtRelay.Tests.Fakes;
+
+namespace DbtRelay.Tests.Cli;
+
+/// <summary><c>dbt-relay webhooks</c> as a process against a fake dbt Cloud API v3 on loopback.</summary>
+public sealed class WebhooksCommandTests : IAsyncLifetime
+{
+    private const string Token = "dbtc_service_token_123";
+    private readonly FakeDbtCloudWebhooks _dbt = new(Token, 4242);
+    private readonly string _folder = Directory.CreateTempSubdirectory("relay-webhooks-").FullName;
+
+    private Task<(int Exit, string Out, string Err)> RunAsync(string? token, params string[] arguments) =>
+        ServeProcess.RunCliAsync(_folder, token is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["DBT_CLOUD_API_TOKEN"] = token },
+            ["webhooks", .. arguments]);
+
+    private string[] Create(string secretFile, params string[] more) =>
+    [
+        "create", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242", "--name", "Relay prod",
+        "--endpoint", "https://relay.example.net/api/dbt/webhook", "--event", "completed", "--event", "errored", "--job", "123",
+        "--secret-out", Path.Combine(_folder, secretFile), .. more,
+    ];
+
+    [Fact]
+    public async Task Create_stores_the_signing_secret_where_asked_never_prints_it_and_a_second_run_creates_nothing()
+    {
+        var first = await RunAsync(Token, Create("secret.txt"));
+        var second = await RunAsync(Token, Create("secret-again.txt"));
+
+        Assert.Equal(0, first.Exit);
+        Assert.Equal(FakeDbtCloudWebhooks.HmacSecret, await File.ReadAllTextAsync(Path.Combine(_folder, "secret.txt")));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_folder, "secret.txt")));
+        Assert.DoesNotContain(FakeDbtCloudWebhooks.HmacSecret, first.Out + first.Err + second.Out + second.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, first.Out + first.Err, StringComparison.Ordinal);
+        Assert.Contains("""{ "name": "relay-prod", "secret": "dbt-webhook-relay-prod" }""", first.Out, StringComparison.Ordinal);
+        var subscription = Assert.Single(_dbt.Subscriptions.Values);
+        Assert.Equal("""["job.run.completed","job.run.errored"]""", subscription["event_types"]!.ToJsonString());
+        Assert.Equal("""["123"]""", subscription["job_ids"]!.ToJsonString());
+        Assert.Equal(0, second.Exit);
+        Assert.Contains("exists already", second.Out, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_folder, "secret-again.txt")));
+    }
+
+    [Fact]
+    public async Task Update_changes_the_existing_subscription_instead_of_adding_one()
+    {
+        await RunAsync(Token, Create("secret.txt"));
+
+        var updated = await RunAsync(Token, [.. Create("unused.txt"), "--update", "--job", "456"]);
+
+        Assert.Equal(0, updated.Exit);
+        Assert.Contains("""["123","456"]""", Assert.Single(_dbt.Subscriptions.Values)["job_ids"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_test_and_delete_work_on_the_subscription_by_id()
+    {
+        await RunAsync(Token, Create("secret.txt"));
+        var id = Assert.Single(_dbt.Subscriptions.Keys);
+        var scope = new[] { "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242" };
+
+        var list = await RunAsync(Token, ["list", .. scope]);
+        var test = await RunAsync(Token, ["test", id, .. scope]);
+        var delete = await RunAsync(Token, ["delete", id, .. scope]);
+
+        Assert.Contains($"{id}  Relay prod  active", list.Out, StringComparison.Ordinal);
+        Assert.Contains("\"verification_status\":\"success\"", test.Out, StringComparison.Ordinal);
+        Assert.Equal(0, delete.Exit);
+        Assert.Empty(_dbt.Subscriptions);
+    }
+
+    [Theory]
+    [InlineData("wrong-token", "4242", "refused the token (401)")]
+    [InlineData(Token, "9999", "no such account or subscription (404)")]
+    [InlineData(null, "4242", "Set DBT_CLOUD_API_TOKEN")]
+    public async Task A_refusal_is_one_clear_sentence_and_exit_code_2(string? token, string account, string expected)
+    {
+        var (exit, output, error) = await RunAsync(token, "list", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", account);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _dbt.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
