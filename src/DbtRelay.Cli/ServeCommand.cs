@@ -15,6 +15,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 namespace DbtRelay.Cli;
@@ -47,13 +49,19 @@ internal static class ServeCommand
         {
             Description = "Keep everything in an Azure Storage account instead (connection string, or https://NAME.queue.core.windows.net with your Azure identity): several serve instances can share it.",
         };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "text (default) or json: one JSON object per line, scopes (EventId, RunId, JobId, Target, Attempt) as fields; same as Logging__Console__FormatterName=json.",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var inMemory = new Option<bool>("--in-memory")
         {
             Description = "Keep everything in memory: for trying things out; whatever is queued is lost when serve stops.",
         };
         var command = new Command("serve", "Run the relay locally: intake, routing and delivery, stored in an embedded database.")
         {
-            config, urls, keyVault, data, durability, storage, inMemory,
+            config, urls, keyVault, data, durability, storage, inMemory, logFormat,
         };
         command.Validators.Add(result =>
         {
@@ -63,9 +71,9 @@ internal static class ServeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = RelayCli.ResolveConfigPath(parse.GetValue(config));
-            var settings = parse.GetValue(keyVault) is { } vault
-                ? new Dictionary<string, string?> { ["KeyVault:Uri"] = vault.ToString() }
-                : null;
+            var settings = new Dictionary<string, string?>();
+            if (parse.GetValue(keyVault) is { } vault) settings["KeyVault:Uri"] = vault.ToString();
+            if (parse.GetValue(logFormat) == "json") settings["Logging:Console:FormatterName"] = "json";
             ServeStore store = parse.GetValue(inMemory) ? new ServeStore.InMemory()
                 : parse.GetValue(storage) is { } account ? new ServeStore.AzureStorage(account)
                 : new ServeStore.Embedded(parse.GetValue(data)?.FullName ?? ServeStore.DefaultDataPath, parse.GetValue(durability));
@@ -80,7 +88,9 @@ internal static class ServeCommand
             await using (app)
             {
                 if (!await StartAsync(app, error)) return 2;
-                await PrintBannerAsync(app, path, output, cancellationToken);
+                var banner = new StringWriter();
+                await PrintBannerAsync(app, path, banner, cancellationToken);
+                await WriteBannerAsync(banner.ToString(), parse.GetValue(logFormat) == "json" || IsJson(app), output);
                 await app.WaitForShutdownAsync(CancellationToken.None);
             }
             return 0;
@@ -111,6 +121,17 @@ internal static class ServeCommand
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(RelayCli.Configuration(settings));
+        // The standard Logging:Console:FormatterName setting (or --log-format json) picks the formatter; JSON lines carry
+        // the scopes (EventId, RunId, JobId, Target, Attempt) as fields, text lines keep to the message.
+        builder.Logging.ClearProviders();
+        if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.IncludeScopes = false);
+        }
         builder.WebHost.UseUrls(urls);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         builder.Services.AddDbtRelay(builder.Configuration, relayConfig);
@@ -278,6 +299,21 @@ internal static class ServeCommand
         foreach (var warning in config.Warnings) output.WriteLine($"  warning: {warning}");
         output.WriteLine("Ctrl+C stops after the queued events are delivered.");
         await output.FlushAsync(cancellationToken);
+    }
+
+    private static bool IsJson(WebApplication app) =>
+        string.Equals(app.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>As text, or (JSON logs) one object per line so that a log collector reads the banner like any line.</summary>
+    private static async Task WriteBannerAsync(string banner, bool json, TextWriter output)
+    {
+        foreach (var line in banner.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            await output.WriteLineAsync(json
+                ? System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["Category"] = "DbtRelay.Cli.Banner", ["Message"] = line.TrimEnd('\r').Trim() })
+                : line.TrimEnd('\r'));
+        }
+        await output.FlushAsync();
     }
 
     /// <summary>

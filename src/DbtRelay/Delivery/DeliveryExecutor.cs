@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Targets;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -36,10 +37,7 @@ public sealed partial class DeliveryExecutor(
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         var e = delivery.Event;
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["EventId"] = e.EventId, ["RunId"] = e.RunId, ["JobId"] = e.JobId, ["Target"] = delivery.Target, ["Attempt"] = delivery.Attempt,
-        });
+        using var scope = logger.BeginScope(new EventLogScope(e, delivery.Target, delivery.Attempt));
 
         if (!config.Targets.TryGetValue(delivery.Target, out var target))
         {
@@ -56,7 +54,7 @@ public sealed partial class DeliveryExecutor(
                 // Another instance is calling this target for this event right now: look again when its lease ends.
                 var wait = claim.BusyUntil is { } until ? until - time.GetUtcNow() + TimeSpan.FromSeconds(1) : _retry.InitialDelay;
                 await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
-                LogBusy(logger, e.EventId, delivery.Target, wait);
+                LogBusy(logger, e.EventId, delivery.Target, (long)wait.TotalMilliseconds);
                 return DeliveryResult.RetryScheduled;
         }
 
@@ -77,7 +75,7 @@ public sealed partial class DeliveryExecutor(
             var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random.Shared);
             var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = DeadLetter.Capped(retry.Detail) };
             await queues.EnqueueDeliveryAsync(next, delay, cancellationToken).ConfigureAwait(false);
-            LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, delay);
+            LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, (long)delay.TotalMilliseconds);
             return DeliveryResult.RetryScheduled;
         }
 
@@ -181,8 +179,8 @@ public sealed partial class DeliveryExecutor(
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]
     private static partial void LogDelivered(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string detail, long durationMs);
 
-    [LoggerMessage(3002, LogLevel.Warning, "Attempt {Attempt} to deliver {EventId} (run {RunId}, job {JobId}) to {Target} did not land: {Reason} ({DurationMs} ms). Retrying in {Delay}.")]
-    private static partial void LogRetry(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string reason, long durationMs, TimeSpan delay);
+    [LoggerMessage(3002, LogLevel.Warning, "Attempt {Attempt} to deliver {EventId} (run {RunId}, job {JobId}) to {Target} did not land: {Reason} ({DurationMs} ms). Retrying in {DelayMs} ms.")]
+    private static partial void LogRetry(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string reason, long durationMs, long delayMs);
 
     [LoggerMessage(3003, LogLevel.Error, "Dead-lettered {EventId} (run {RunId}, job {JobId}) for {Target} after attempt {Attempt}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string reason);
@@ -190,8 +188,8 @@ public sealed partial class DeliveryExecutor(
     [LoggerMessage(3004, LogLevel.Information, "{EventId} was already delivered to {Target} ({Detail}); skipping the duplicate.")]
     private static partial void LogDuplicate(ILogger logger, string eventId, string target, string? detail);
 
-    [LoggerMessage(3005, LogLevel.Information, "{EventId} is being delivered to {Target} by another worker; checking again in {Delay}.")]
-    private static partial void LogBusy(ILogger logger, string eventId, string target, TimeSpan delay);
+    [LoggerMessage(3005, LogLevel.Information, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
+    private static partial void LogBusy(ILogger logger, string eventId, string target, long delayMs);
 
     [LoggerMessage(3006, LogLevel.Error, "Target {Target} threw; the delivery will be retried.")]
     private static partial void LogTargetBug(ILogger logger, Exception exception, string target);

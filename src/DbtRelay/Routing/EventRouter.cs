@@ -28,10 +28,7 @@ public sealed partial class EventRouter(
 
     public async Task<RouteResult> RouteAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["EventId"] = envelope.EventId, ["RunId"] = envelope.RunId, ["JobId"] = envelope.JobId,
-        });
+        using var scope = logger.BeginScope(new EventLogScope(envelope));
 
         var claim = await ledger.TryClaimAsync(LedgerKeys.Routed(envelope.EventId), RoutingLease, cancellationToken).ConfigureAwait(false);
         if (claim.Status == ClaimStatus.Completed)

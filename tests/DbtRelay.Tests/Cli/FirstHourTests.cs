@@ -103,6 +103,29 @@ public sealed class FirstHourTests : IDisposable
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Json_logs_are_one_object_per_line_banner_included_with_the_event_fields_and_durations_in_ms(bool flag)
+    {
+        var environment = new Dictionary<string, string> { ["Logging__LogLevel__DbtRelay"] = "Information" };
+        if (!flag) environment["Logging__Console__FormatterName"] = "json";
+        await using var serve = await ServeProcess.StartAsync(null, flag ? ["--in-memory", "--log-format", "json"] : ["--in-memory"], environment, _folder);
+
+        await ServeProcess.RunCliAsync(_folder, null, "send", "--url", serve.Webhook.ToString());
+        await Eventually.True(() => serve.Output.Contains("\"Category\":\"DbtRelay.Delivery.DeliveryExecutor\"", StringComparison.Ordinal));
+
+        var lines = serve.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var objects = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList(); // throws on any other line
+        Assert.Contains(objects, o => o.GetProperty("Category").GetString() == "DbtRelay.Cli.Banner");
+        var delivered = objects.Single(o => o.GetProperty("Category").GetString() == "DbtRelay.Delivery.DeliveryExecutor");
+        var scope = delivered.GetProperty("Scopes").EnumerateArray().Single(s => s.TryGetProperty("Target", out _));
+        Assert.Equal("demo-sink", scope.GetProperty("Target").GetString());
+        Assert.StartsWith("wev_", scope.GetProperty("EventId").GetString(), StringComparison.Ordinal);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, delivered.GetProperty("State").GetProperty("DurationMs").ValueKind);
+        Assert.DoesNotContain("Dictionary`2", serve.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_valid_key_vault_url_is_accepted_by_the_command_line()
     {
