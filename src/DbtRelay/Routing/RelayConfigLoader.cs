@@ -28,7 +28,9 @@ public static class RelayConfigLoader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            // Strict JSON, as relay.schema.json and every JSON tool reads it: no comments, no trailing commas
+            // ("description" fields carry notes).
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false });
         }
         catch (JsonException ex)
         {
