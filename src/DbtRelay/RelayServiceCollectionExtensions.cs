@@ -66,6 +66,7 @@ public static class RelayServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddDbtRelayInProcess(this IServiceCollection services)
     {
+        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<LocalPipeline>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalPipeline>());
         return services;

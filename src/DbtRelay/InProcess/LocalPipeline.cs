@@ -2,6 +2,7 @@ using DbtRelay.Delivery;
 using DbtRelay.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DbtRelay.InProcess;
 
@@ -14,13 +15,10 @@ public sealed partial class LocalPipeline(
     IQueueConsumer queues,
     EventRouter router,
     DeliveryExecutor executor,
+    IOptions<PipelineOptions> options,
     ILogger<LocalPipeline> logger) : BackgroundService
 {
-    /// <summary>Deliveries in flight at once (each waits on a downstream API, not on the CPU).</summary>
-    public const int DeliveryConcurrency = 16;
-
-    /// <summary>Events routed at once: routing waits only on the store, and the ledger dedupes concurrent copies.</summary>
-    public const int RouteConcurrency = 4;
+    private readonly PipelineOptions _options = options.Value;
 
     /// <summary>How long a message whose handling threw waits before it is tried again.</summary>
     private static readonly TimeSpan AfterUnexpectedError = TimeSpan.FromSeconds(30);
@@ -31,11 +29,11 @@ public sealed partial class LocalPipeline(
     {
         // The loops run past stoppingToken so the drain in StopAsync can finish; _stop ends them after it.
         var loops = new List<Task>();
-        for (var i = 0; i < RouteConcurrency; i++)
+        for (var i = 0; i < _options.RouteConcurrency; i++)
         {
             loops.Add(Task.Run(() => ConsumeAsync(QueueNames.Events, RouteAsync), CancellationToken.None));
         }
-        for (var i = 0; i < DeliveryConcurrency; i++)
+        for (var i = 0; i < _options.DeliveryConcurrency; i++)
         {
             loops.Add(Task.Run(() => ConsumeAsync(QueueNames.Deliveries, DeliverAsync), CancellationToken.None));
         }

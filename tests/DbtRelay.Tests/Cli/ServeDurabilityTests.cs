@@ -91,7 +91,7 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
         Assert.True(calledBeforeKill < acked.Count, $"no backlog at the kill ({calledBeforeKill} of {acked.Count} delivered): the test proved nothing");
         var duplicates = called().Count - called().Distinct().Count();
         log.WriteLine($"202s before the kill: {acked.Count}; delivered before it: {calledBeforeKill}; after the restart every 202 was delivered; calls made twice: {duplicates}");
-        Assert.InRange(duplicates, 0, LocalPipeline.DeliveryConcurrency);
+        Assert.InRange(duplicates, 0, PipelineOptions.DefaultDeliveryConcurrency);
     }
 
     [Fact]
@@ -147,6 +147,29 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer);
         await app.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(6)]
+    public async Task Deliveries_in_flight_follow_the_pipeline_concurrency_setting(int concurrency)
+    {
+        await using var downstream = new FakeHttpEndpoint(delay: TimeSpan.FromMilliseconds(300));
+        var config = await ConfigAsync(downstream);
+        var error = new StringWriter();
+        await using var app = ServeCommand.Build(config, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
+        {
+            ["Secrets:dbt-webhook"] = Secret,
+            ["Pipeline:DeliveryConcurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }) ?? throw new InvalidOperationException(error.ToString());
+        Assert.True(await ServeCommand.StartAsync(app, error), error.ToString());
+        var webhook = new Uri(ServeCommand.Addresses(app).Single() + RelayCli.WebhookPath);
+
+        for (var i = 0; i < 12; i++) Assert.Equal(HttpStatusCode.Accepted, await PostAsync(webhook, $"wev_conc_{concurrency}_{i}"));
+        await Eventually.True(() => downstream.Received.Count == 12);
+        await app.StopAsync();
+
+        Assert.Equal(concurrency, downstream.MaxInFlight);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

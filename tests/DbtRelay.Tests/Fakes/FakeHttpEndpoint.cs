@@ -8,9 +8,27 @@ namespace DbtRelay.Tests.Fakes;
 /// </summary>
 internal sealed class FakeHttpEndpoint(int status = 200, TimeSpan? delay = null) : FakeApi
 {
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>The most requests this endpoint was answering at the same time.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
     protected override async Task AnswerAsync(HttpContext context, ReceivedRequest request)
     {
-        if (delay is { } wait) await Task.Delay(wait, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
-        context.Response.StatusCode = status;
+        var now = Interlocked.Increment(ref _inFlight);
+        for (var max = Volatile.Read(ref _maxInFlight); now > max; max = Volatile.Read(ref _maxInFlight))
+        {
+            Interlocked.CompareExchange(ref _maxInFlight, now, max);
+        }
+        try
+        {
+            if (delay is { } wait) await Task.Delay(wait, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            context.Response.StatusCode = status;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 }
