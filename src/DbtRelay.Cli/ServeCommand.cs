@@ -164,8 +164,7 @@ internal static class ServeCommand
     private static (string Urls, string RelayUrl) DemoUrls(string urls)
     {
         var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
-        var bindable = first.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
-        if (!Uri.TryCreate(bindable, UriKind.Absolute, out var uri)) return (urls, first);
+        if (Bindable(first) is not { } uri) return (urls, first);
         var port = uri.Port == 0 ? FreeLoopbackPort() : uri.Port;
         var host = uri.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : uri.Host;
         var chosen = uri.Port == 0 ? urls.Replace(first, $"{uri.Scheme}://{uri.Host}:{port}", StringComparison.Ordinal) : urls;
@@ -180,8 +179,7 @@ internal static class ServeCommand
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var bindable = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
-            if (!Uri.TryCreate(bindable, UriKind.Absolute, out var uri) || uri.Port == 0) continue;
+            if (Bindable(url) is not { } uri || uri.Port == 0) continue;
             if (!System.Net.IPAddress.TryParse(uri.Host == "localhost" ? "127.0.0.1" : uri.Host.Trim('[', ']'), out var address)) continue;
             try
             {
@@ -196,6 +194,11 @@ internal static class ServeCommand
         }
         return null;
     }
+
+    /// <summary>A --urls entry as a Uri, Kestrel's wildcard hosts (* and +) read as 0.0.0.0; null when it is not a URL.</summary>
+    private static Uri? Bindable(string url) =>
+        Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
+            UriKind.Absolute, out var uri) ? uri : null;
 
     private static int FreeLoopbackPort()
     {

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DbtRelay.Tests.Routing;
+using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 
@@ -8,7 +8,7 @@ namespace DbtRelay.Tests.Cli;
 public sealed class HostSettingsTests
 {
     private static JsonElement Json(string file) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(RelayConfigTests.RepoRoot(), file))).RootElement;
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), file))).RootElement;
 
     [Fact]
     public void Queue_messages_are_unencoded_everywhere_they_are_written_and_read()

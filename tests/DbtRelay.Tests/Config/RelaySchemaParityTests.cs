@@ -13,7 +13,7 @@ namespace DbtRelay.Tests.Config;
 public sealed class RelaySchemaParityTests
 {
     private static readonly Lazy<Task<JsonSchema>> Schema = new(() =>
-        JsonSchema.FromFileAsync(Path.Combine(Azurite.RepoRoot(), "src", "DbtRelay", "relay.schema.json")));
+        JsonSchema.FromFileAsync(Path.Combine(Repository.Root(), "src", "DbtRelay", "relay.schema.json")));
 
     private const string Valid = """
         { "webhooks": [ { "name": "prod", "secret": "dbt-webhook-prod" } ],
@@ -23,7 +23,7 @@ public sealed class RelaySchemaParityTests
 
     public static TheoryData<string, string> Examples => new()
     {
-        { "the Functions app's relay.json", File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "src", "DbtRelay.Functions", "relay.json")) },
+        { "the Functions app's relay.json", File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", "relay.json")) },
         { "serve's demo", DemoRelay.Config("http://127.0.0.1:7071") },
         { "a minimal dbt-cloud-job config", Valid },
     };

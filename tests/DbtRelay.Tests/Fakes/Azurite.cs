@@ -45,7 +45,7 @@ public sealed class Azurite : IAsyncLifetime
             _skipReason = "Node.js is not on PATH (install Node 20+ to run the Azure Storage tests).";
             return;
         }
-        var folder = Path.Combine(RepoRoot(), ".ci", "azurite");
+        var folder = Path.Combine(Repository.Root(), ".ci", "azurite");
         var script = Path.Combine(folder, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script) && !await InstallAsync(folder))
         {
@@ -88,13 +88,6 @@ public sealed class Azurite : IAsyncLifetime
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
-    }
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Functions.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Functions.sln not found above the test output.");
     }
 
     private static async Task<bool> InstallAsync(string folder)

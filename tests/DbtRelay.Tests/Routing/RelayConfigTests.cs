@@ -1,5 +1,6 @@
 using DbtRelay.Routing;
 using DbtRelay.Targets;
+using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Routing;
 
@@ -100,7 +101,7 @@ public sealed class RelayConfigTests
     [Fact]
     public void The_shipped_example_relay_json_is_valid_and_uses_every_target_type()
     {
-        var config = RelayConfigLoader.LoadFile(Path.Combine(RepoRoot(), "src", "DbtRelay.Functions", "relay.json"));
+        var config = RelayConfigLoader.LoadFile(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", "relay.json"));
 
         Assert.Equal(TargetTypes.All.Keys.Order(), config.Targets.Values.Select(t => t.Type).Distinct().Order());
         Assert.Empty(config.Warnings);
@@ -109,7 +110,7 @@ public sealed class RelayConfigTests
     [Fact]
     public void The_json_schema_knows_every_target_type_and_its_properties()
     {
-        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "src", "DbtRelay", "relay.schema.json")));
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay", "relay.schema.json")));
         var text = schema.RootElement.GetRawText();
 
         foreach (var type in TargetTypes.All.Keys) Assert.Contains($"\"{type}\"", text, StringComparison.Ordinal);
@@ -117,10 +118,4 @@ public sealed class RelayConfigTests
             Assert.Contains($"\"{property}\"", text, StringComparison.Ordinal);
     }
 
-    internal static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Functions.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }

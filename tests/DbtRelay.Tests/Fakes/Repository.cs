@@ -1,0 +1,12 @@
+namespace DbtRelay.Tests.Fakes;
+
+/// <summary>The repository the tests run from (files the tests read: relay.json examples, host.json, the schema).</summary>
+internal static class Repository
+{
+    public static string Root()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Functions.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Functions.sln not found above the test output.");
+    }
+}
