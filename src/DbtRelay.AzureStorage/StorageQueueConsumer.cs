@@ -23,8 +23,8 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
     public bool IsDurable => true;
 
     public async ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
-        await storage.Queue(QueueNames.Events).SendMessageAsync(System.Text.Encoding.UTF8.GetString(accepted.QueueMessage), null,
-            StorageRelayQueues.NeverExpire, cancellationToken).ConfigureAwait(false);
+        await StorageRelayQueues.SendAsync(storage.Queue(QueueNames.Events), System.Text.Encoding.UTF8.GetString(accepted.QueueMessage),
+            TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<LeasedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken)
     {
@@ -59,7 +59,7 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
     {
         var poison = storage.Queue($"{queue}-poison");
         await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await poison.SendMessageAsync(message.MessageText, null, StorageRelayQueues.NeverExpire, cancellationToken).ConfigureAwait(false);
+        await StorageRelayQueues.SendAsync(poison, message.MessageText, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         await storage.Queue(queue).DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,3 +1,4 @@
+using Azure.Storage.Queues;
 using DbtRelay.Delivery;
 using DbtRelay.Webhooks;
 
@@ -21,10 +22,13 @@ public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
     public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
         SendAsync(QueueNames.DeadLetters, RelayJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken);
 
-    private async ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken)
+    private ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken) =>
+        SendAsync(storage.Queue(queue), System.Text.Encoding.UTF8.GetString(message), delay, cancellationToken);
+
+    /// <summary>How every writer of the relay's queues sends: unencoded text, never expiring, optionally delayed.</summary>
+    internal static async ValueTask SendAsync(QueueClient queue, string message, TimeSpan delay, CancellationToken cancellationToken)
     {
         TimeSpan? visibility = delay > TimeSpan.Zero ? (delay < MaxDelay ? delay : MaxDelay) : null;
-        await storage.Queue(queue).SendMessageAsync(System.Text.Encoding.UTF8.GetString(message), visibility, NeverExpire, cancellationToken)
-            .ConfigureAwait(false);
+        await queue.SendMessageAsync(message, visibility, NeverExpire, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -26,7 +26,7 @@ internal static class RelayCli
     };
 
     /// <summary>An option holding an absolute http(s) URL; anything else is a parse error naming the option.</summary>
-    public static Option<Uri?> UrlOption(string name, string description, bool required = false) => new(name)
+    public static Option<Uri?> UrlOption(string name, string description, bool required = false, params string[] aliases) => new(name, aliases)
     {
         Description = description,
         Required = required,
@@ -72,7 +72,7 @@ internal static class RelayCli
             .AddInMemoryCollection(overrides ?? [])
             .Build();
 
-    /// <summary>Loads relay.json, printing every problem with its path; null when it is invalid or unreadable.</summary>
+    /// <summary>Loads relay.json, printing every problem with its path (a file that cannot be read is one); null when invalid.</summary>
     public static RelayConfig? LoadConfig(string path, TextWriter error)
     {
         try
@@ -82,11 +82,6 @@ internal static class RelayCli
         catch (RelayConfigException ex)
         {
             error.WriteLine(ex.Message);
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"Cannot read {path}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "no such file" : ex.Message)}.");
             return null;
         }
     }

@@ -22,11 +22,8 @@ internal static class SendCommand
         };
         kind.AcceptOnlyFromAmong("started", "succeeded", "failed", "errored", "cancelled");
         var job = new Option<string>("--job", "-j") { Description = "dbt Cloud job id in the payload.", DefaultValueFactory = _ => "123" };
-        var url = new Option<string>("--url", "-u")
-        {
-            Description = "Webhook endpoint (dbt-relay serve, func start, or the deployed app).",
-            DefaultValueFactory = _ => RelayCli.DefaultUrl + RelayCli.WebhookPath,
-        };
+        var url = RelayCli.UrlOption("--url", "Webhook endpoint (dbt-relay serve, func start, or the deployed app).", aliases: "-u");
+        url.DefaultValueFactory = _ => new Uri(RelayCli.DefaultUrl + RelayCli.WebhookPath);
         var secretName = new Option<string?>("--secret-name", "-s")
         {
             Description = $"Secret to sign with, by name (Secrets__<name>); default: the first webhook's secret in relay.json, else {DefaultSecretName}.",
@@ -41,11 +38,6 @@ internal static class SendCommand
         var command = new Command("send", "Sign and post a dbt Cloud webhook event, as dbt Cloud would.") { kind, job, url, secretName, file, print, config };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
-            {
-                error.WriteLine($"--url {parse.GetValue(url)} is not an http(s) URL; for example {RelayCli.DefaultUrl}{RelayCli.WebhookPath}.");
-                return 2;
-            }
             var name = parse.GetValue(secretName) ?? DefaultSecret(RelayCli.ResolveConfigPath(parse.GetValue(config)));
             var store = new ConfigurationSecretStore(RelayCli.Configuration());
             var secret = await store.GetAsync(name, cancellationToken);
@@ -65,7 +57,7 @@ internal static class SendCommand
                 await error.WriteLineAsync($"Authorization: {WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body)}");
                 return 0;
             }
-            return await PostAsync(target, body, secret, output, error, cancellationToken);
+            return await PostAsync(parse.GetValue(url)!, body, secret, output, error, cancellationToken);
         });
         return command;
     }
@@ -79,7 +71,7 @@ internal static class SendCommand
             var webhooks = RelayConfigLoader.LoadFile(configPath).Webhooks;
             return webhooks.Count > 0 ? webhooks[0].Secret : DefaultSecretName;
         }
-        catch (Exception ex) when (ex is RelayConfigException or IOException)
+        catch (RelayConfigException)
         {
             return DefaultSecretName;
         }

@@ -90,7 +90,7 @@ internal static class ServeCommand
                 if (!await StartAsync(app, error)) return 2;
                 var banner = new StringWriter();
                 await PrintBannerAsync(app, path, banner, cancellationToken);
-                await WriteBannerAsync(banner.ToString(), parse.GetValue(logFormat) == "json" || IsJson(app), output);
+                await WriteBannerAsync(banner.ToString(), IsJson(app), output);
                 await app.WaitForShutdownAsync(CancellationToken.None);
             }
             return 0;

@@ -36,12 +36,8 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The one write that must be on disk before its caller answers: dbt never resends an event it got a 202 for.</summary>
-    public async ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken)
-    {
-        var due = Now;
-        await _database.RunAsync(c => Insert(c, QueueNames.Events, accepted.QueueMessage, due), durable: true, cancellationToken, QueueNames.Events)
-            .ConfigureAwait(false);
-    }
+    public async ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
+        await InsertAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken, durable: true).ConfigureAwait(false);
 
     public async ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
         await InsertAsync(QueueNames.Events, RelayJson.Serialize(envelope), delay, cancellationToken).ConfigureAwait(false);
@@ -55,10 +51,10 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
             ("$event", deadLetter.Delivery.Event.EventId), ("$target", deadLetter.Delivery.Target), ("$body", RelayJson.Serialize(deadLetter))),
             cancellationToken).ConfigureAwait(false);
 
-    private Task<int> InsertAsync(string queue, byte[] body, TimeSpan delay, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(string queue, byte[] body, TimeSpan delay, CancellationToken cancellationToken, bool durable = false)
     {
         var due = Now + (long)Math.Max(0, delay.TotalMilliseconds);
-        return _database.RunAsync(c => Insert(c, queue, body, due), cancellationToken, queue);
+        return _database.RunAsync(c => Insert(c, queue, body, due), durable, cancellationToken, queue);
     }
 
     private static int Insert(SqliteConnection connection, string queue, byte[] body, long due) => SqliteDatabase.Execute(connection,
