@@ -11,15 +11,6 @@ namespace DbtRelay;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
-[JsonSerializable(typeof(EventEnvelope))]
-[JsonSerializable(typeof(DeliveryMessage))]
-[JsonSerializable(typeof(DeadLetter))]
-[JsonSerializable(typeof(IntakeAnswer))]
-[JsonSerializable(typeof(IntakeError))]
-[JsonSerializable(typeof(LedgerEntry))]
-[JsonSerializable(typeof(IReadOnlyList<DeadLetterSummary>))]
-[JsonSerializable(typeof(ReplayAnswer))]
-internal sealed partial class RelayJsonContext : JsonSerializerContext;
 
 public static class RelayJson
 {

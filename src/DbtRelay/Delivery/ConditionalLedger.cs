@@ -53,10 +53,3 @@ public sealed class ConditionalLedger(IConditionalStore store, TimeProvider time
         return new State(entry.State == LedgerEntry.CompletedState, entry.Until ?? DateTimeOffset.MinValue, entry.Detail);
     }
 }
-
-/// <summary>A ledger item as stored (readable in Storage Explorer when someone asks "did this sync fire?").</summary>
-public sealed record LedgerEntry(string State, DateTimeOffset? Until, string? Detail)
-{
-    public const string LeasedState = "leased";
-    public const string CompletedState = "completed";
-}

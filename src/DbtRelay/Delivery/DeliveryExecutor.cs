@@ -8,15 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace DbtRelay.Delivery;
 
-/// <summary>What became of one delivery message.</summary>
-public enum DeliveryResult
-{
-    Delivered,
-    AlreadyDelivered,
-    RetryScheduled,
-    DeadLettered,
-}
-
 /// <summary>
 /// Runs one delivery: claim (event, target) in the ledger, call the target, then complete, schedule a retry with
 /// backoff, or dead-letter with the reason. Every message ends in exactly one of those; nothing is dropped.

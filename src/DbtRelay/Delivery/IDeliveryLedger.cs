@@ -1,18 +1,5 @@
 namespace DbtRelay.Delivery;
 
-public enum ClaimStatus
-{
-    /// <summary>This caller holds the key until the lease ends: it may call the target.</summary>
-    Claimed,
-    /// <summary>Done before (by this or another instance): do nothing.</summary>
-    Completed,
-    /// <summary>Another caller holds a live lease: try again after it ends.</summary>
-    Busy,
-}
-
-/// <summary>The answer to a claim. <see cref="Token"/> proves ownership when completing or releasing.</summary>
-public sealed record LedgerClaim(string Key, ClaimStatus Status, string? Token, DateTimeOffset? BusyUntil = null, string? Detail = null);
-
 /// <summary>
 /// Exactly-once bookkeeping for (event, target) deliveries and for event fan-outs, atomic across instances.
 /// Implemented once, by <see cref="ConditionalLedger"/>, over a store with conditional writes: Azure blobs in the

@@ -12,10 +12,3 @@ public interface IRelayQueues
     ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken);
     ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
 }
-
-public static class QueueNames
-{
-    public const string Events = "dbt-events";
-    public const string Deliveries = "dbt-deliveries";
-    public const string DeadLetters = "dbt-deliveries-failed";
-}

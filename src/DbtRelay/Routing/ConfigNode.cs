@@ -3,25 +3,6 @@ using DbtRelay.Secrets;
 
 namespace DbtRelay.Routing;
 
-/// <summary>One problem in relay.json, with the JSON path that locates it.</summary>
-public sealed record ConfigProblem(string Path, string Message)
-{
-    public override string ToString() => $"{Path}: {Message}";
-}
-
-/// <summary>Collects every problem of a configuration so they can be reported together.</summary>
-public sealed class ConfigProblems
-{
-    private readonly List<ConfigProblem> _errors = [];
-    private readonly List<ConfigProblem> _warnings = [];
-
-    public IReadOnlyList<ConfigProblem> Errors => _errors;
-    public IReadOnlyList<ConfigProblem> Warnings => _warnings;
-
-    public void Error(string path, string message) => _errors.Add(new(path, message));
-    public void Warning(string path, string message) => _warnings.Add(new(path, message));
-}
-
 /// <summary>
 /// A position in relay.json: reads typed values and records a path-located error for each one that is missing or
 /// wrong, instead of stopping at the first.

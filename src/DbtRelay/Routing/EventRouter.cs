@@ -4,14 +4,6 @@ using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Routing;
 
-public enum RouteResult
-{
-    FannedOut,
-    NoMatch,
-    Duplicate,
-    Busy,
-}
-
 /// <summary>
 /// Stage one of the pipeline: dedupe the event by eventId, match routes, and enqueue one delivery per target.
 /// The fan-out is recorded only after the deliveries are queued, so a crash in between re-routes (and the

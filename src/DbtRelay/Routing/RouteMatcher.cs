@@ -2,12 +2,6 @@ using DbtRelay.Webhooks;
 
 namespace DbtRelay.Routing;
 
-/// <summary>One route's verdict for one event.</summary>
-public sealed record RouteVerdict(Route Route, string? WhyNot)
-{
-    public bool Matched => WhyNot is null;
-}
-
 public static class RouteMatcher
 {
     public static IReadOnlyList<RouteVerdict> Explain(RelayConfig config, EventEnvelope envelope) =>

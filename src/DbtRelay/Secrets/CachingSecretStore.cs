@@ -3,14 +3,6 @@ using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Secrets;
 
-/// <summary>Where a cached secret really comes from (Key Vault). Throws when the source fails; null when absent.</summary>
-public interface ISecretSource
-{
-    Task<string?> FetchAsync(string name, CancellationToken cancellationToken);
-
-    string Describe(string name);
-}
-
 /// <summary>
 /// Serves secrets from memory. A secret is fetched on first use, then refreshed in the background once per TTL for
 /// as long as the process lives: requests and queue messages never wait on, or count against, the vault (Key

@@ -26,6 +26,3 @@ public sealed class KeyVaultSecretSource(SecretClient client) : ISecretSource
 
     public string Describe(string name) => $"Key Vault secret {name} in {client.VaultUri}";
 }
-
-/// <summary>The secret store could not be read (network, throttling, outage): transient, retry later.</summary>
-public sealed class SecretSourceException(string message) : Exception(message);

@@ -8,16 +8,6 @@ using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;
 
-public enum TemplateEscape
-{
-    /// <summary>Inserted as is (header values; the HTTP stack refuses line breaks).</summary>
-    None,
-    /// <summary>JSON-string escaped (a value can never end the string it sits in).</summary>
-    Json,
-    /// <summary>Percent-encoded (a value can never add a path segment, query or fragment).</summary>
-    Url,
-}
-
 /// <summary>
 /// A text with <c>{{path}}</c> placeholders, parsed and checked once at startup. Paths: any field of the dbt body
 /// (<c>eventId</c>, <c>eventType</c>, <c>data.runId</c>, …), <c>vars.NAME</c> from relay.json and <c>secrets.NAME</c>.
@@ -102,35 +92,4 @@ public sealed partial class Template
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*\}\}")]
     private static partial Regex Placeholder();
-}
-
-/// <summary>The values placeholders draw from for one delivery. Parses the dbt body on first use.</summary>
-public sealed class TemplateValues(EventEnvelope envelope, IReadOnlyDictionary<string, string> vars, IReadOnlyDictionary<string, string> secrets) : IDisposable
-{
-    private JsonDocument? _body;
-
-    public string? Lookup(IReadOnlyList<string> path)
-    {
-        switch (path)
-        {
-            case ["vars", var name]: return vars.GetValueOrDefault(name);
-            case ["secrets", var name]: return secrets.GetValueOrDefault(name);
-            case ["eventId"]: return envelope.EventId;
-            case ["eventType"]: return envelope.EventType;
-        }
-        _body ??= JsonDocument.Parse(envelope.Body);
-        var element = _body.RootElement;
-        foreach (var part in path)
-        {
-            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element)) return null;
-        }
-        return element.ValueKind switch
-        {
-            JsonValueKind.String => element.GetString(),
-            JsonValueKind.Null or JsonValueKind.Undefined => null,
-            _ => element.GetRawText(),
-        };
-    }
-
-    public void Dispose() => _body?.Dispose();
 }

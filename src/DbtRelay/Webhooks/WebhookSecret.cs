@@ -26,23 +26,3 @@ public sealed class WebhookSecret
 
     public override string ToString() => $"{Name} ({Fingerprint})";
 }
-
-/// <summary>The webhook secrets intake checks signatures against. Reads are in memory: no I/O on the request path.</summary>
-public interface IWebhookSecretProvider
-{
-    IReadOnlyList<WebhookSecret> Current { get; }
-
-    /// <summary>
-    /// Called after a signature matched none of <paramref name="snapshot"/> (the set the request checked): true when
-    /// <see cref="Current"/> now differs from it, after a rate-limited reload that can pick up a rotated secret.
-    /// </summary>
-    ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken);
-}
-
-/// <summary>A fixed set of secrets (tests, benchmarks, and hosts that resolve secrets once at startup).</summary>
-public sealed class StaticWebhookSecrets(IReadOnlyList<WebhookSecret> secrets) : IWebhookSecretProvider
-{
-    public IReadOnlyList<WebhookSecret> Current { get; } = secrets;
-
-    public ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken) => ValueTask.FromResult(false);
-}

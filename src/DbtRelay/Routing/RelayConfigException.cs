@@ -1,0 +1,11 @@
+using DbtRelay.Targets;
+
+namespace DbtRelay.Routing;
+
+/// <summary>When a relay.json configuration is invalid: every problem, each with its JSON path.</summary>
+public sealed class RelayConfigException(string source, IReadOnlyList<ConfigProblem> problems)
+    : Exception($"{source} has {problems.Count} problem(s):{Environment.NewLine}" +
+                string.Join(Environment.NewLine, problems.Select(p => $"  - {p}")))
+{
+    public IReadOnlyList<ConfigProblem> Problems { get; } = problems;
+}

@@ -1,0 +1,13 @@
+using DbtRelay.Delivery;
+using DbtRelay.Webhooks;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Routing;
+
+public enum RouteResult
+{
+    FannedOut,
+    NoMatch,
+    Duplicate,
+    Busy,
+}

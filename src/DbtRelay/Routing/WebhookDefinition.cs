@@ -1,0 +1,6 @@
+using DbtRelay.Targets;
+
+namespace DbtRelay.Routing;
+
+/// <summary>One dbt Cloud webhook subscription whose signatures are accepted.</summary>
+public sealed record WebhookDefinition(string Name, string Secret);

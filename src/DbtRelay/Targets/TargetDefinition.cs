@@ -1,0 +1,22 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Targets;
+
+/// <summary>What each target type reads from its relay.json entry.</summary>
+public sealed record TargetDefinition(string Name, ConfigNode Node, IReadOnlyDictionary<string, string> Vars)
+{
+    /// <summary>Per-call timeout, <c>timeoutSeconds</c> (default 30 s).</summary>
+    public TimeSpan Timeout => TimeSpan.FromSeconds(Node["timeoutSeconds"].Number(required: false, 1, 300) ?? 30);
+
+    public Template? Template(string property, bool required)
+    {
+        var node = Node[property];
+        var text = node.Text(required);
+        return text is null ? null : Targets.Template.Parse(text, node.Path, Node.Problems, Vars);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DbtRelay.Delivery;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Targets;
+
+/// <summary>The target types relay.json knows. A new type: one file in Targets/ and one line here.</summary>
+public static class TargetTypes
+{
+    public static readonly IReadOnlyDictionary<string, Func<TargetDefinition, IDeliveryTarget?>> All =
+        new Dictionary<string, Func<TargetDefinition, IDeliveryTarget?>>
+        {
+            [RudderStackRetlTarget.TypeName] = RudderStackRetlTarget.Create,
+            [ElementaryTarget.TypeName] = ElementaryTarget.Create,
+            [DbtCloudJobTarget.TypeName] = DbtCloudJobTarget.Create,
+            [HttpTarget.TypeName] = HttpTarget.Create,
+        };
+
+    /// <summary>Properties every target accepts.</summary>
+    public static readonly string[] CommonProperties = ["type", "timeoutSeconds", "description"];
+}

@@ -1,0 +1,19 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DbtRelay.Routing;
+using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Targets;
+
+public enum TemplateEscape
+{
+    /// <summary>Inserted as is (header values; the HTTP stack refuses line breaks).</summary>
+    None,
+    /// <summary>JSON-string escaped (a value can never end the string it sits in).</summary>
+    Json,
+    /// <summary>Percent-encoded (a value can never add a path segment, query or fragment).</summary>
+    Url,
+}

@@ -1,0 +1,5 @@
+using System.Text.Json;
+
+namespace DbtRelay.Webhooks;
+
+public sealed record IntakeError(string Error, string Message);

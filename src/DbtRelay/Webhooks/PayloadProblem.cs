@@ -1,0 +1,6 @@
+using System.Text.Json;
+
+namespace DbtRelay.Webhooks;
+
+/// <summary>Why a signed body is not a dbt event.</summary>
+public sealed record PayloadProblem(string Code, string Message);
