@@ -1,7 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 
 namespace DbtRelay.AzureStorage;
 

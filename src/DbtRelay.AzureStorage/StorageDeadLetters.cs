@@ -70,7 +70,7 @@ public sealed class StorageDeadLetters(StorageClients storage, IRelayQueues queu
     {
         try
         {
-            return RelayJson.DeserializeDeadLetter(body.ToMemory().Span);
+            return DeliveryJson.DeserializeDeadLetter(body.ToMemory().Span);
         }
         catch (JsonException)
         {

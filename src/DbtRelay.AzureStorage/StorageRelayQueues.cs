@@ -14,13 +14,13 @@ public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        SendAsync(QueueNames.Events, RelayJson.Serialize(envelope), delay, cancellationToken);
+        SendAsync(QueueNames.Events, WebhookJson.Serialize(envelope), delay, cancellationToken);
 
     public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
-        SendAsync(QueueNames.Deliveries, RelayJson.Serialize(delivery), delay, cancellationToken);
+        SendAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken);
 
     public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
-        SendAsync(QueueNames.DeadLetters, RelayJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken);
+        SendAsync(QueueNames.DeadLetters, DeliveryJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken);
 
     private ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(storage.Queue(queue), System.Text.Encoding.UTF8.GetString(message), delay, cancellationToken);

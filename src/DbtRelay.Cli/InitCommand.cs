@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 
 namespace DbtRelay.Cli;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using Microsoft.Extensions.Configuration;
 
 namespace DbtRelay.Cli;

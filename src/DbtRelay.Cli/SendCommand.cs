@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 

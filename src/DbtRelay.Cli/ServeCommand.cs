@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using DbtRelay.AzureStorage;
+using DbtRelay.Config;
 using DbtRelay.Delivery;
-using DbtRelay.Routing;
-using DbtRelay.Sqlite;
 using DbtRelay.Secrets;
+using DbtRelay.Sqlite;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -336,13 +336,13 @@ internal static class ServeCommand
             return ok ? await next(context) : Results.Unauthorized();
         });
         ops.MapGet("", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
-            Json(RelayJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(max), ct))));
+            Json(DeliveryJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(max), ct))));
         ops.MapPost("/replay", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
-            Json(RelayJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, ct)))));
+            Json(DeliveryJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, ct)))));
         ops.MapPost("/{eventId}/{target}/replay", async (IDeadLetters deadLetters, string eventId, string target, CancellationToken ct) =>
         {
             var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), ct);
-            return replayed == 0 ? Results.NotFound() : Json(RelayJson.Serialize(new ReplayAnswer(replayed)));
+            return replayed == 0 ? Results.NotFound() : Json(DeliveryJson.Serialize(new ReplayAnswer(replayed)));
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using DbtRelay.Config;
 using DbtRelay.Delivery;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
@@ -17,7 +18,7 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = DeadLetterRoutes.Base)] HttpRequestData request,
         CancellationToken cancellationToken) =>
         await JsonAsync(request, HttpStatusCode.OK,
-            RelayJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(Max(request)), cancellationToken)), cancellationToken);
+            DeliveryJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(Max(request)), cancellationToken)), cancellationToken);
 
     [Function("ReplayDeadLetters")]
     public async Task<HttpResponseData> ReplayAllAsync(
@@ -25,7 +26,7 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
         CancellationToken cancellationToken)
     {
         var replayed = await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(Max(request)), null, cancellationToken);
-        return await JsonAsync(request, HttpStatusCode.OK, RelayJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
+        return await JsonAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
     }
 
     [Function("ReplayDeadLetter")]
@@ -36,7 +37,7 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
         var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), cancellationToken);
         return replayed == 0
             ? request.CreateResponse(HttpStatusCode.NotFound)
-            : await JsonAsync(request, HttpStatusCode.OK, RelayJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
+            : await JsonAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
     }
 
     private static int? Max(HttpRequestData request) =>

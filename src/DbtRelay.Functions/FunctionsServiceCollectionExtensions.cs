@@ -1,5 +1,5 @@
 using DbtRelay.AzureStorage;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

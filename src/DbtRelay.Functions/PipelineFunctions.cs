@@ -1,6 +1,7 @@
 using System.Text;
 using DbtRelay.Delivery;
 using DbtRelay.Routing;
+using DbtRelay.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 
 namespace DbtRelay.Functions;
@@ -14,9 +15,9 @@ public sealed class PipelineFunctions(EventRouter router, DeliveryExecutor execu
 {
     [Function("RouteDbtEvent")]
     public Task RouteAsync([QueueTrigger(QueueNames.Events)] string message, CancellationToken cancellationToken) =>
-        router.RouteAsync(RelayJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(message)), cancellationToken);
+        router.RouteAsync(WebhookJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(message)), cancellationToken);
 
     [Function("DeliverSync")]
     public Task DeliverAsync([QueueTrigger(QueueNames.Deliveries)] string message, CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(RelayJson.DeserializeDelivery(Encoding.UTF8.GetBytes(message)), cancellationToken);
+        executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(Encoding.UTF8.GetBytes(message)), cancellationToken);
 }

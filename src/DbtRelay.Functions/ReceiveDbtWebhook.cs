@@ -1,4 +1,5 @@
 using System.Net;
+using DbtRelay.Config;
 using DbtRelay.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 
 namespace DbtRelay.Sqlite;
 

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using Microsoft.Data.Sqlite;
 
 namespace DbtRelay.Sqlite;

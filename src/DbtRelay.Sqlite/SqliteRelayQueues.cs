@@ -40,15 +40,15 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
         await InsertAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken, durable: true).ConfigureAwait(false);
 
     public async ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        await InsertAsync(QueueNames.Events, RelayJson.Serialize(envelope), delay, cancellationToken).ConfigureAwait(false);
+        await InsertAsync(QueueNames.Events, WebhookJson.Serialize(envelope), delay, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
-        await InsertAsync(QueueNames.Deliveries, RelayJson.Serialize(delivery), delay, cancellationToken).ConfigureAwait(false);
+        await InsertAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
         await _database.RunAsync(c => SqliteDatabase.Execute(c,
             "INSERT INTO dead_letters (event_id, target, body) VALUES ($event, $target, $body)",
-            ("$event", deadLetter.Delivery.Event.EventId), ("$target", deadLetter.Delivery.Target), ("$body", RelayJson.Serialize(deadLetter))),
+            ("$event", deadLetter.Delivery.Event.EventId), ("$target", deadLetter.Delivery.Target), ("$body", DeliveryJson.Serialize(deadLetter))),
             cancellationToken).ConfigureAwait(false);
 
     private Task<int> InsertAsync(string queue, byte[] body, TimeSpan delay, CancellationToken cancellationToken, bool durable = false)
@@ -138,7 +138,7 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
             var command = SqliteDatabase.Command(c, "SELECT body FROM dead_letters ORDER BY id LIMIT $max", ("$max", max));
             using var reader = command.ExecuteReader();
             var list = new List<DeadLetterSummary>();
-            while (reader.Read()) list.Add(DeadLetterSummary.Of(RelayJson.DeserializeDeadLetter((byte[])reader.GetValue(0))));
+            while (reader.Read()) list.Add(DeadLetterSummary.Of(DeliveryJson.DeserializeDeadLetter((byte[])reader.GetValue(0))));
             return list;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -156,11 +156,11 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
                 """, ("$event", only?.EventId), ("$target", only?.Target), ("$max", max));
             using (var reader = select.ExecuteReader())
             {
-                while (reader.Read()) chosen.Add((reader.GetInt64(0), RelayJson.DeserializeDeadLetter((byte[])reader.GetValue(1))));
+                while (reader.Read()) chosen.Add((reader.GetInt64(0), DeliveryJson.DeserializeDeadLetter((byte[])reader.GetValue(1))));
             }
             foreach (var (id, letter) in chosen)
             {
-                Insert(c, QueueNames.Deliveries, RelayJson.Serialize(letter.ToReplay(now)), now.ToUnixTimeMilliseconds());
+                Insert(c, QueueNames.Deliveries, DeliveryJson.Serialize(letter.ToReplay(now)), now.ToUnixTimeMilliseconds());
                 SqliteDatabase.Execute(c, "DELETE FROM dead_letters WHERE id = $id", ("$id", id));
             }
             return chosen.Count;

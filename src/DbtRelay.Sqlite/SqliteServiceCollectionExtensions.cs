@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

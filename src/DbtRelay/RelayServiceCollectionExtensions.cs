@@ -1,7 +1,8 @@
 using System.Reflection;
-using TokenCredential = Azure.Core.TokenCredential;
 using Azure.Security.KeyVault.Secrets;
+using DbtRelay.Config;
 using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
@@ -11,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TokenCredential = Azure.Core.TokenCredential;
 
 namespace DbtRelay;
 
@@ -43,7 +45,7 @@ public static class RelayServiceCollectionExtensions
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CachingSecretStore>>()));
         }
         services.TryAddSingleton<ISecretStore>(new ConfigurationSecretStore(configuration));
-        services.AddSingleton<StoredWebhookSecrets>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<StoredWebhookSecrets>(sp, relayConfig.Webhooks));
         services.AddSingleton<IWebhookSecretProvider>(sp => sp.GetRequiredService<StoredWebhookSecrets>());
         // Registered first so that secrets are in memory before any host service starts taking requests.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<StoredWebhookSecrets>()));

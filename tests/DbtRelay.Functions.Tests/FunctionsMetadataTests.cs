@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DbtRelay.Config;
 using DbtRelay.Delivery;
 
 namespace DbtRelay.Functions.Tests;

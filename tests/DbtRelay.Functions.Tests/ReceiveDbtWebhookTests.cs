@@ -35,7 +35,7 @@ public sealed class ReceiveDbtWebhookTests
 
         Assert.Equal(HttpStatusCode.Accepted, output.Response.StatusCode);
         Assert.Contains("\"eventId\":\"wev_fn1\"", ResponseText(output));
-        var envelope = RelayJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(output.Event!));
+        var envelope = WebhookJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(output.Event!));
         Assert.Equal("wev_fn1", envelope.EventId);
         Assert.Equal("prod", envelope.Webhook);
         Assert.Equal(Body, envelope.SignedBody());

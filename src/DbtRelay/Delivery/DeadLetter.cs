@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using DbtRelay.Webhooks;
 
 namespace DbtRelay.Delivery;
 

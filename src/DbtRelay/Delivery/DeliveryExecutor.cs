@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using DbtRelay.Routing;
+using DbtRelay.Config;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.Secrets;
 using DbtRelay.Targets;
 using DbtRelay.Webhooks;
@@ -112,7 +113,7 @@ public sealed partial class DeliveryExecutor(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.Timeout);
         using var values = new TemplateValues(delivery.Event, config.Vars, resolved);
-        var call = new TargetCall(delivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger);
+        var call = new TargetCall(delivery.Event, delivery.Attempt, values, resolved, httpClients.CreateClient(HttpClientName), time, logger);
         try
         {
             return await target.DeliverAsync(call, timeout.Token).ConfigureAwait(false);

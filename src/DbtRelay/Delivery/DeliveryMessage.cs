@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Delivery;

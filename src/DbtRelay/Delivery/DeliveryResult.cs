@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
 using DbtRelay.Targets;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

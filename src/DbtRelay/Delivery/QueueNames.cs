@@ -1,5 +1,3 @@
-using DbtRelay.Webhooks;
-
 namespace DbtRelay.Delivery;
 
 public static class QueueNames

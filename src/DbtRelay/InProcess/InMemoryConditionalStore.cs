@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 
 namespace DbtRelay.InProcess;
 

@@ -27,14 +27,14 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
         Write(Events, accepted.QueueMessage, TimeSpan.Zero, QueueNames.Events, accepted.Envelope.EventId, cancellationToken);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        Write(Events, RelayJson.Serialize(envelope), delay, QueueNames.Events, envelope.EventId, cancellationToken);
+        Write(Events, WebhookJson.Serialize(envelope), delay, QueueNames.Events, envelope.EventId, cancellationToken);
 
     public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
-        Write(Deliveries, RelayJson.Serialize(delivery), delay, QueueNames.Deliveries, delivery.Event.EventId, cancellationToken);
+        Write(Deliveries, DeliveryJson.Serialize(delivery), delay, QueueNames.Deliveries, delivery.Event.EventId, cancellationToken);
 
     public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
     {
-        DeadLetters.Enqueue(RelayJson.DeserializeDeadLetter(RelayJson.Serialize(deadLetter)));
+        DeadLetters.Enqueue(DeliveryJson.DeserializeDeadLetter(DeliveryJson.Serialize(deadLetter)));
         return ValueTask.CompletedTask;
     }
 

@@ -1,4 +1,6 @@
+using DbtRelay.Config;
 using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 

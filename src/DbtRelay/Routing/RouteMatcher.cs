@@ -1,3 +1,4 @@
+using DbtRelay.Config;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Routing;

@@ -1,5 +1,3 @@
-using DbtRelay.Delivery;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Routing;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DbtRelay.Delivery;
+using DbtRelay.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;
@@ -62,8 +62,8 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        var eventId = call.Delivery.Event.EventId;
-        if (call.Delivery.Attempt > 1)
+        var eventId = call.Event.EventId;
+        if (call.Attempt > 1)
         {
             // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504).
             var earlier = await FindRunStartedForAsync(CauseMarker(eventId), eventId, call, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using System.Text;
-using DbtRelay.Delivery;
+using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;

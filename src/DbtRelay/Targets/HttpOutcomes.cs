@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using DbtRelay.Delivery;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;

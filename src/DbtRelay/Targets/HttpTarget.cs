@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using DbtRelay.Delivery;
-using DbtRelay.Routing;
+using DbtRelay.Config.Nodes;
+using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;

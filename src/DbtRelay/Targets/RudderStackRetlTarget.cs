@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using DbtRelay.Delivery;
+using DbtRelay.Secrets;
 
 namespace DbtRelay.Targets;
 

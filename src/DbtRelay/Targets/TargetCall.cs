@@ -1,15 +1,14 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using DbtRelay.Delivery;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;
 
 /// <summary>Everything a target needs for one attempt.</summary>
 public sealed record TargetCall(
-    DeliveryMessage Delivery,
+    EventEnvelope Event,
+    int Attempt,
     TemplateValues Values,
     IReadOnlyDictionary<string, string> Secrets,
     HttpClient Http,

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using DbtRelay.Delivery;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
+using DbtRelay.Config.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;

@@ -2,9 +2,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
-using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;
 

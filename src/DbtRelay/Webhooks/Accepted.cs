@@ -6,5 +6,5 @@ namespace DbtRelay.Webhooks;
 public sealed record Accepted(EventEnvelope Envelope, byte[] QueueMessage) : IntakeDecision(202)
 {
     public override byte[] ResponseBody() =>
-        JsonSerializer.SerializeToUtf8Bytes(new IntakeAnswer(Envelope.EventId, "accepted"), RelayJson.Context.IntakeAnswer);
+        JsonSerializer.SerializeToUtf8Bytes(new IntakeAnswer(Envelope.EventId, "accepted"), WebhookJson.Context.IntakeAnswer);
 }

@@ -76,7 +76,7 @@ public sealed partial class WebhookIntake(
         }
 
         var envelope = EventEnvelope.From(facts!, matched.Name, time.GetUtcNow(), body);
-        var message = RelayJson.Serialize(envelope);
+        var message = WebhookJson.Serialize(envelope);
         if (message.Length > _options.MaxEnvelopeBytes)
         {
             // Unreachable for a body within the limit unless kilobytes of whitespace surround its object.

@@ -1,5 +1,5 @@
 using DbtRelay.AzureStorage;
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.AzureStorage;

@@ -38,7 +38,7 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
         var due = Assert.Single((await deliveries.ReceiveMessagesAsync(32)).Value);
 
         Assert.Empty(early);
-        var delivered = RelayJson.DeserializeDelivery(due.Body.ToMemory().Span);
+        var delivered = DeliveryJson.DeserializeDelivery(due.Body.ToMemory().Span);
         Assert.Equal(("wev_later", "crm", 2), (delivered.Event.EventId, delivered.Target, delivered.Attempt));
     }
 
@@ -79,7 +79,7 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
         await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(new string('r', 5000)), FailedAt = DateTimeOffset.UtcNow }, default);
 
         Assert.Equal(IntakeOptions.DefaultMaxBodyBytes, body.Length);
-        Assert.InRange(RelayJson.Serialize(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(new string('r', 5000)), FailedAt = DateTimeOffset.UtcNow }).Length, 60_000, 64 * 1024);
+        Assert.InRange(DeliveryJson.Serialize(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(new string('r', 5000)), FailedAt = DateTimeOffset.UtcNow }).Length, 60_000, 64 * 1024);
         var deadLetter = Assert.Single(await new StorageDeadLetters(storage, queues, TimeProvider.System).ListAsync(10, default));
         Assert.Equal(id, deadLetter.EventId);
     }
@@ -106,7 +106,7 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
         Assert.Equal("HTTP 400 from target", listed[0].Reason);
         Assert.Equal((0, 1), (none, one));
         Assert.Equal(["wev_a/crm", "wev_b/elementary"], left.Select(d => $"{d.EventId}/{d.Target}").Order());
-        var replayed = RelayJson.DeserializeDelivery(System.Text.Encoding.UTF8.GetBytes(
+        var replayed = DeliveryJson.DeserializeDelivery(System.Text.Encoding.UTF8.GetBytes(
             Assert.Single(await AzureRelayInstance.ReceiveAllAsync(storage.Queue(QueueNames.Deliveries)))));
         Assert.Equal(("wev_b", "crm", 1), (replayed.Event.EventId, replayed.Target, replayed.Attempt));
         Assert.Equal("replayed after: HTTP 400 from target", replayed.LastReason);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using DbtRelay.Cli;
-using DbtRelay.Delivery;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;

@@ -1,5 +1,5 @@
 using DbtRelay.Cli;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Tests.Fakes;
 using NJsonSchema;
 
@@ -13,7 +13,7 @@ namespace DbtRelay.Tests.Config;
 public sealed class RelaySchemaParityTests
 {
     private static readonly Lazy<Task<JsonSchema>> Schema = new(() =>
-        JsonSchema.FromFileAsync(Path.Combine(Repository.Root(), "src", "DbtRelay", "relay.schema.json")));
+        JsonSchema.FromFileAsync(Path.Combine(Repository.Root(), "src", "DbtRelay", "Config", "relay.schema.json")));
 
     private const string Valid = """
         { "webhooks": [ { "name": "prod", "secret": "dbt-webhook-prod" } ],

@@ -1,8 +1,8 @@
 using Azure.Storage.Queues;
 using DbtRelay.AzureStorage;
+using DbtRelay.Config;
 using DbtRelay.Delivery;
-using DbtRelay.Routing;
-using DbtRelay.Secrets;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.InProcess;
 using DbtRelay.Routing;
@@ -38,7 +39,7 @@ internal sealed class RelayHarness : IAsyncDisposable
         services.AddDbtRelayInMemoryPipeline();
         provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         // What the host's startup does before taking traffic.
-        provider.GetRequiredService<DbtRelay.Secrets.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();
+        provider.GetRequiredService<DbtRelay.Webhooks.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();
     }
 
     public ManualTimeProvider Time { get; }
@@ -62,8 +63,8 @@ internal sealed class RelayHarness : IAsyncDisposable
         var executor = _services.GetRequiredService<DeliveryExecutor>();
         while (true)
         {
-            if (Queues.Events.Reader.TryRead(out var e)) await router.RouteAsync(RelayJson.DeserializeEnvelope(e), default);
-            else if (Queues.Deliveries.Reader.TryRead(out var d)) await executor.ExecuteAsync(RelayJson.DeserializeDelivery(d), default);
+            if (Queues.Events.Reader.TryRead(out var e)) await router.RouteAsync(WebhookJson.DeserializeEnvelope(e), default);
+            else if (Queues.Deliveries.Reader.TryRead(out var d)) await executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(d), default);
             else return;
         }
     }

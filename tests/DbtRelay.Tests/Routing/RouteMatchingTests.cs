@@ -1,4 +1,4 @@
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Tests.Routing;

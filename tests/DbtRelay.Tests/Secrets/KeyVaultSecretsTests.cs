@@ -1,6 +1,6 @@
 using Azure.Core;
 using Azure.Security.KeyVault.Secrets;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Secrets;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;

@@ -1,4 +1,5 @@
 using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
 using DbtRelay.Sqlite;
 using DbtRelay.Tests.Fakes;
@@ -77,7 +78,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var due = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Null(early);
-        Assert.Equal("wev_later", RelayJson.DeserializeDelivery(due!.Body.Span).Event.EventId);
+        Assert.Equal("wev_later", DeliveryJson.DeserializeDelivery(due!.Body.Span).Event.EventId);
         Assert.Equal(0, await queues.CountDelayedAsync(default));
     }
 
@@ -118,7 +119,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var queues = Queues();
         var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_kept"));
         var envelope = EventEnvelope.From(new DbtEventFacts("wev_kept", "job.run.completed", 1, null, "1", "2", null, null, "Success", 10), "prod", _time.GetUtcNow(), body);
-        await queues.EnqueueAcceptedAsync(new Accepted(envelope, RelayJson.Serialize(envelope)), default);
+        await queues.EnqueueAcceptedAsync(new Accepted(envelope, WebhookJson.Serialize(envelope)), default);
         await queues.EnqueueDeliveryAsync(Delivery("wev_retry"), TimeSpan.FromMinutes(5), default);
 
         await _database.DisposeAsync();
@@ -126,7 +127,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var reopened = Queues();
         var routed = await ReceiveNowAsync(reopened, QueueNames.Events);
 
-        Assert.Equal(body, RelayJson.DeserializeEnvelope(routed.Body.Span).SignedBody());
+        Assert.Equal(body, WebhookJson.DeserializeEnvelope(routed.Body.Span).SignedBody());
         Assert.Equal(1, await reopened.CountDelayedAsync(default));
     }
 
@@ -167,7 +168,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
         Assert.Equal(1, replayed);
         Assert.Equal("wev_a", Assert.Single(left).EventId);
-        Assert.Equal("wev_b", RelayJson.DeserializeDelivery(delivery.Body.Span).Event.EventId);
+        Assert.Equal("wev_b", DeliveryJson.DeserializeDelivery(delivery.Body.Span).Event.EventId);
     }
 
     [Fact]

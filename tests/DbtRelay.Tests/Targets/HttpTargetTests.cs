@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Targets;
 using DbtRelay.Tests.Fakes;
 

@@ -46,7 +46,7 @@ public sealed class WebhookIntakeTests
 
         var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
 
-        var roundTripped = RelayJson.DeserializeEnvelope(accepted.QueueMessage);
+        var roundTripped = WebhookJson.DeserializeEnvelope(accepted.QueueMessage);
         Assert.Equal(body, roundTripped.SignedBody());
         Assert.Equal(WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), body),
             WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), roundTripped.SignedBody()));
@@ -203,7 +203,7 @@ public sealed class WebhookIntakeTests
         var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
 
         Assert.True(decision is Accepted, $"{why}: {decision.StatusCode}");
-        Assert.Equal(body, RelayJson.DeserializeEnvelope(((Accepted)decision).QueueMessage).SignedBody());
+        Assert.Equal(body, WebhookJson.DeserializeEnvelope(((Accepted)decision).QueueMessage).SignedBody());
     }
 
     [Fact]
@@ -238,7 +238,7 @@ public sealed class WebhookIntakeTests
         var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
 
         Assert.True(accepted.QueueMessage.Length < new IntakeOptions().MaxEnvelopeBytes, $"{accepted.QueueMessage.Length} bytes queued");
-        Assert.Equal(body, RelayJson.DeserializeEnvelope(accepted.QueueMessage).Body.ToArray());
+        Assert.Equal(body, WebhookJson.DeserializeEnvelope(accepted.QueueMessage).Body.ToArray());
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using DbtRelay.Secrets;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config.Nodes;
 
 /// <summary>One problem in relay.json, with the JSON path that locates it.</summary>
 public sealed record ConfigProblem(string Path, string Message)

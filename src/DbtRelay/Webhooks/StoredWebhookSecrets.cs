@@ -1,9 +1,8 @@
-using DbtRelay.Routing;
-using DbtRelay.Webhooks;
+using DbtRelay.Secrets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DbtRelay.Secrets;
+namespace DbtRelay.Webhooks;
 
 /// <summary>
 /// The webhook secrets named in relay.json, resolved through the secret store and held in memory for intake.
@@ -13,7 +12,7 @@ namespace DbtRelay.Secrets;
 /// requests, so a secret rotated in the store works without a restart.
 /// </summary>
 public sealed partial class StoredWebhookSecrets(
-    RelayConfig config,
+    IReadOnlyList<WebhookDefinition> webhooks,
     ISecretStore store,
     TimeProvider time,
     ILogger<StoredWebhookSecrets> logger) : IWebhookSecretProvider, IHostedService, IDisposable
@@ -44,8 +43,8 @@ public sealed partial class StoredWebhookSecrets(
 
     private async Task LoadLockedAsync(bool refresh, CancellationToken cancellationToken)
     {
-        var loaded = new List<WebhookSecret>(config.Webhooks.Count);
-        foreach (var webhook in config.Webhooks)
+        var loaded = new List<WebhookSecret>(webhooks.Count);
+        foreach (var webhook in webhooks)
         {
             try
             {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>
 /// The ledger's state machine over a conditional store. A key is absent (never tried, or released), leased
@@ -44,11 +44,11 @@ public sealed class ConditionalLedger(IConditionalStore store, TimeProvider time
         claim.Token is null ? ValueTask.CompletedTask : store.TryDeleteAsync(claim.Key, claim.Token, cancellationToken);
 
     private static BinaryData Serialize(State state) => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(
-        new LedgerEntry(state.Completed ? LedgerEntry.CompletedState : LedgerEntry.LeasedState, state.Completed ? null : state.Until, state.Detail), RelayJson.Context.LedgerEntry));
+        new LedgerEntry(state.Completed ? LedgerEntry.CompletedState : LedgerEntry.LeasedState, state.Completed ? null : state.Until, state.Detail), LedgerJsonContext.Default.LedgerEntry));
 
     private static State Deserialize(BinaryData content)
     {
-        var entry = JsonSerializer.Deserialize(content.ToMemory().Span, RelayJson.Context.LedgerEntry)
+        var entry = JsonSerializer.Deserialize(content.ToMemory().Span, LedgerJsonContext.Default.LedgerEntry)
             ?? throw new JsonException("A ledger entry was JSON null.");
         return new State(entry.State == LedgerEntry.CompletedState, entry.Until ?? DateTimeOffset.MinValue, entry.Detail);
     }

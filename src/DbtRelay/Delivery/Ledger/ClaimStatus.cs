@@ -1,4 +1,4 @@
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 public enum ClaimStatus
 {

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using DbtRelay.Webhooks;
 
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>
 /// Ledger keys, one namespace per kind so that no target name can collide with the router's bookkeeping. The event

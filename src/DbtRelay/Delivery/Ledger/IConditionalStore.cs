@@ -1,4 +1,4 @@
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>
 /// The few storage operations the ledger needs, each atomic on its own: exactly what a blob container offers with

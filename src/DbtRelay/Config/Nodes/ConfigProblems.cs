@@ -1,7 +1,6 @@
 using System.Text.Json;
-using DbtRelay.Secrets;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config.Nodes;
 
 /// <summary>Collects every problem of a configuration so they can be reported together.</summary>
 public sealed class ConfigProblems

@@ -1,6 +1,8 @@
+using DbtRelay.Config.Nodes;
 using DbtRelay.Targets;
+using DbtRelay.Webhooks;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config;
 
 /// <summary>relay.json, validated: webhooks to accept, targets to call, routes between them.</summary>
 public sealed record RelayConfig(

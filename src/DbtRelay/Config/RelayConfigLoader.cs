@@ -1,9 +1,10 @@
 using System.Text.Json;
+using DbtRelay.Config.Nodes;
 using DbtRelay.Secrets;
 using DbtRelay.Targets;
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config;
 
 /// <summary>Reads and validates relay.json, reporting every problem with its JSON path.</summary>
 public static class RelayConfigLoader

@@ -1,5 +1,3 @@
-using DbtRelay.Targets;
-
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config;
 
 public sealed record Route(string Name, RouteCondition When, IReadOnlyList<string> Targets);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>A ledger item as stored (readable in Storage Explorer when someone asks "did this sync fire?").</summary>
 public sealed record LedgerEntry(string State, DateTimeOffset? Until, string? Detail)

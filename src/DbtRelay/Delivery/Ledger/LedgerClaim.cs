@@ -1,4 +1,4 @@
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>The answer to a claim. <see cref="Token"/> proves ownership when completing or releasing.</summary>
 public sealed record LedgerClaim(string Key, ClaimStatus Status, string? Token, DateTimeOffset? BusyUntil = null, string? Detail = null);

@@ -1,8 +1,8 @@
-using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 
-namespace DbtRelay.Tests.Delivery;
+namespace DbtRelay.Tests.Delivery.Ledger;
 
 public sealed class ConditionalLedgerTests
 {

@@ -1,6 +1,4 @@
-using DbtRelay.Targets;
-
-namespace DbtRelay.Routing;
+namespace DbtRelay.Webhooks;
 
 /// <summary>One dbt Cloud webhook subscription whose signatures are accepted.</summary>
 public sealed record WebhookDefinition(string Name, string Secret);

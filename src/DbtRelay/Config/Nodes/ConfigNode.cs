@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DbtRelay.Secrets;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config.Nodes;
 
 /// <summary>
 /// A position in relay.json: reads typed values and records a path-located error for each one that is missing or

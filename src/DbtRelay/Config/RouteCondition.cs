@@ -1,6 +1,6 @@
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config;
 
 /// <summary>
 /// A route's <c>when</c>: conditions AND together, values inside one list OR, an empty list matches anything.

@@ -1,4 +1,4 @@
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>
 /// Exactly-once bookkeeping for (event, target) deliveries and for event fan-outs, atomic across instances.

@@ -1,6 +1,6 @@
-using DbtRelay.Targets;
+using DbtRelay.Config.Nodes;
 
-namespace DbtRelay.Routing;
+namespace DbtRelay.Config;
 
 /// <summary>When a relay.json configuration is invalid: every problem, each with its JSON path.</summary>
 public sealed class RelayConfigException(string source, IReadOnlyList<ConfigProblem> problems)

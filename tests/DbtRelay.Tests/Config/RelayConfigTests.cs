@@ -1,8 +1,8 @@
-using DbtRelay.Routing;
+using DbtRelay.Config;
 using DbtRelay.Targets;
 using DbtRelay.Tests.Fakes;
 
-namespace DbtRelay.Tests.Routing;
+namespace DbtRelay.Tests.Config;
 
 public sealed class RelayConfigTests
 {
@@ -110,7 +110,7 @@ public sealed class RelayConfigTests
     [Fact]
     public void The_json_schema_knows_every_target_type_and_its_properties()
     {
-        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay", "relay.schema.json")));
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay", "Config", "relay.schema.json")));
         var text = schema.RootElement.GetRawText();
 
         foreach (var type in TargetTypes.All.Keys) Assert.Contains($"\"{type}\"", text, StringComparison.Ordinal);

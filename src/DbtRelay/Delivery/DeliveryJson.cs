@@ -1,0 +1,23 @@
+using System.Text.Json;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Delivery;
+
+/// <summary>How delivery messages, dead letters and the ops API's answers are written, the same by every host.</summary>
+public static class DeliveryJson
+{
+    internal static readonly DeliveryJsonContext Context = new(WebhookJson.Options());
+
+    public static byte[] Serialize(DeliveryMessage delivery) => JsonSerializer.SerializeToUtf8Bytes(delivery, Context.DeliveryMessage);
+    public static byte[] Serialize(DeadLetter deadLetter) => JsonSerializer.SerializeToUtf8Bytes(deadLetter, Context.DeadLetter);
+    public static byte[] Serialize(IReadOnlyList<DeadLetterSummary> deadLetters) => JsonSerializer.SerializeToUtf8Bytes(deadLetters, Context.IReadOnlyListDeadLetterSummary);
+    public static byte[] Serialize(ReplayAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ReplayAnswer);
+
+    public static DeliveryMessage DeserializeDelivery(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, Context.DeliveryMessage)
+        ?? throw new JsonException("The queue message is not a delivery message (it was JSON null).");
+
+    public static DeadLetter DeserializeDeadLetter(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, Context.DeadLetter)
+        ?? throw new JsonException("The queue message is not a dead letter (it was JSON null).");
+}

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace DbtRelay.Delivery;
+
+[JsonSerializable(typeof(DeliveryMessage))]
+[JsonSerializable(typeof(DeadLetter))]
+[JsonSerializable(typeof(IReadOnlyList<DeadLetterSummary>))]
+[JsonSerializable(typeof(ReplayAnswer))]
+internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

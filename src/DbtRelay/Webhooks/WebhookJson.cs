@@ -1,0 +1,29 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DbtRelay.Webhooks;
+
+/// <summary>How intake writes the event envelope (the first queue message) and its HTTP answers.</summary>
+public static class WebhookJson
+{
+    /// <summary>
+    /// Relaxed escaping keeps queue messages small (dbt bodies are mostly ASCII with many quotes) while still
+    /// producing valid JSON; messages are never embedded in HTML. Every layer that writes relay JSON uses these.
+    /// </summary>
+    public static JsonSerializerOptions Options() => new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    internal static readonly WebhookJsonContext Context = new(Options());
+
+    public static byte[] Serialize(EventEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, Context.EventEnvelope);
+
+    public static EventEnvelope DeserializeEnvelope(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, Context.EventEnvelope)
+        ?? throw new JsonException("The queue message is not an event envelope (it was JSON null).");
+}
