@@ -79,10 +79,10 @@ internal static class InitCommand
         return command;
     }
 
-    private static string Starter(IReadOnlyCollection<string> types)
+    private static string Starter(string[] types)
     {
         var targets = new JsonObject();
-        if (types.Count == 0)
+        if (types.Length == 0)
         {
             targets["demo-sink"] = new JsonObject
             {

@@ -1,5 +1,4 @@
 using System.Net;
-using DbtRelay.Config;
 using DbtRelay.Delivery;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;

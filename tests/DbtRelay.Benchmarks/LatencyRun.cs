@@ -33,7 +33,7 @@ internal static class LatencyRun
             return Results.Ok();
         });
         await sink.StartAsync();
-        var sinkUrl = ServeCommand.Addresses(sink).Single();
+        var sinkUrl = ServeHost.Addresses(sink).Single();
 
         var config = Path.Combine(Path.GetTempPath(), $"relay-latency-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$$"""
@@ -49,7 +49,7 @@ internal static class LatencyRun
             _ => new ServeStore.Embedded(database),
         };
         Console.WriteLine($"store: {serveStore.Describe()}");
-        var relay = ServeCommand.Build(config, "http://127.0.0.1:0", Console.Error, serveStore, new Dictionary<string, string?>
+        var relay = ServeHost.Build(config, "http://127.0.0.1:0", Console.Error, serveStore, new Dictionary<string, string?>
         {
             ["Secrets:load-secret"] = "load-secret",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -57,8 +57,8 @@ internal static class LatencyRun
         }) ?? throw new InvalidOperationException("relay config invalid");
         await using (relay)
         {
-            await ServeCommand.StartAsync(relay, Console.Error);
-            var webhook = new Uri(ServeCommand.Addresses(relay).Single() + RelayCli.WebhookPath);
+            await ServeHost.StartAsync(relay, Console.Error);
+            var webhook = new Uri(ServeHost.Addresses(relay).Single() + RelayCli.WebhookPath);
             using var http = new HttpClient();
             var sent = new ConcurrentDictionary<string, (long Start, long Accepted)>();
             var key = Encoding.UTF8.GetBytes("load-secret");

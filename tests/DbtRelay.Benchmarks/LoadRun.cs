@@ -39,7 +39,7 @@ internal static partial class LoadRun
                     "serve --in-memory" => await StartServeAsync(sink, new ServeStore.InMemory()),
                     _ => await StartServeAsync(sink, new ServeStore.Embedded(Path.Combine(Path.GetTempPath(), $"relay-load-{Guid.NewGuid():N}.db"))),
                 };
-                var url = ServeCommand.Addresses(app).Single() + RelayCli.WebhookPath;
+                var url = ServeHost.Addresses(app).Single() + RelayCli.WebhookPath;
                 var result = await WrkAsync(url, script, seconds);
                 results[variant].Add(result);
                 Console.WriteLine($"round {round} {variant,-24} {result.Rps,9:F0} req/s  p99 {result.P99,6:F2} ms");
@@ -143,16 +143,16 @@ internal static partial class LoadRun
         var config = Path.Combine(Path.GetTempPath(), $"relay-load-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$$"""
             { "webhooks": [ { "name": "load", "secret": "load-secret" } ],
-              "targets": { "sink": { "type": "http", "url": "{{{ServeCommand.Addresses(sink).Single()}}}/sync", "body": { "eventId": "{{eventId}}" } } },
+              "targets": { "sink": { "type": "http", "url": "{{{ServeHost.Addresses(sink).Single()}}}/sync", "body": { "eventId": "{{eventId}}" } } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """);
-        var app = ServeCommand.Build(config, "http://127.0.0.1:0", Console.Error, store, new Dictionary<string, string?>
+        var app = ServeHost.Build(config, "http://127.0.0.1:0", Console.Error, store, new Dictionary<string, string?>
         {
             [$"Secrets:{Secret}"] = Secret,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:DbtRelay"] = "Warning",
         }) ?? throw new InvalidOperationException("relay config invalid");
-        await ServeCommand.StartAsync(app, Console.Error);
+        await ServeHost.StartAsync(app, Console.Error);
         return app;
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DbtRelay.Config;
 using DbtRelay.Delivery;
 
 namespace DbtRelay.Functions.Tests;

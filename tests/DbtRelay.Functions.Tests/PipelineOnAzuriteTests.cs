@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
 using DbtRelay.Tests.Fakes;
@@ -14,7 +13,7 @@ namespace DbtRelay.Functions.Tests;
 /// webhook function emits is routed by RouteDbtEvent into one delivery per target, DeliverSync calls the targets,
 /// retries come back after their delay, and dead letters are listed and replayed through the ops functions.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
 {
     private const string Secret = "functions-e2e-secret";

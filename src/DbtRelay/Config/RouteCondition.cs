@@ -1,3 +1,4 @@
+using System.Globalization;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Config;
@@ -26,7 +27,7 @@ public sealed record RouteCondition(
         if (!EventTypes.Contains(e.EventType))
             return $"eventType {e.EventType} is not one of [{string.Join(", ", EventTypes)}]";
         if (RunStatusCodes.Count > 0 && (e.RunStatusCode is not { } code || !RunStatusCodes.Contains(code)))
-            return $"runStatus {e.RunStatus ?? "(none)"} ({e.RunStatusCode?.ToString() ?? "no code"}) is not one of [{string.Join(", ", RunStatusCodes.Select(DbtRunStatus.Name))}]";
+            return $"runStatus {e.RunStatus ?? "(none)"} ({e.RunStatusCode?.ToString(CultureInfo.InvariantCulture) ?? "no code"}) is not one of [{string.Join(", ", RunStatusCodes.Select(DbtRunStatus.Name))}]";
         if (!Matches(JobIds, e.JobId)) return $"jobId {e.JobId ?? "(none)"} is not one of [{string.Join(", ", JobIds)}]";
         if (!Matches(EnvironmentIds, e.EnvironmentId)) return $"environmentId {e.EnvironmentId ?? "(none)"} is not one of [{string.Join(", ", EnvironmentIds)}]";
         if (!Matches(ProjectIds, e.ProjectId)) return $"projectId {e.ProjectId ?? "(none)"} is not one of [{string.Join(", ", ProjectIds)}]";

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DbtRelay.Config;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.Secrets;

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using DbtRelay.Targets;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace DbtRelay.Delivery;
 
 /// <summary>What became of one delivery message.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
-
 namespace DbtRelay.Secrets;
 
 /// <summary>Where a cached secret really comes from (Key Vault). Throws when the source fails; null when absent.</summary>

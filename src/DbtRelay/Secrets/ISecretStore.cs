@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace DbtRelay.Secrets;
 
 /// <summary>Where secrets referenced by name in relay.json come from: local configuration or Azure Key Vault.</summary>

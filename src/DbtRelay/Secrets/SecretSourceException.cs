@@ -1,6 +1,3 @@
-using Azure;
-using Azure.Security.KeyVault.Secrets;
-
 namespace DbtRelay.Secrets;
 
 /// <summary>The secret store could not be read (network, throttling, outage): transient, retry later.</summary>

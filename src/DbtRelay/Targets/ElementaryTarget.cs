@@ -1,5 +1,4 @@
 using System.Text;
-using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;

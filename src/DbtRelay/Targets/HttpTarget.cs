@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using DbtRelay.Config.Nodes;
-using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;

@@ -1,8 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
-using DbtRelay.Secrets;
-using Microsoft.Extensions.Logging;
-
 namespace DbtRelay.Targets;
 
 /// <summary>A configured downstream: one entry of relay.json <c>targets</c>.</summary>

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using DbtRelay.Config.Nodes;
-using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;
 

@@ -1,7 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
-
 namespace DbtRelay.Targets;
 
 /// <summary>The target types relay.json knows. A new type: one file in Targets/ and one line here.</summary>

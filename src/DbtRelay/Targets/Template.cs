@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DbtRelay.Config.Nodes;
-using DbtRelay.Secrets;
 
 namespace DbtRelay.Targets;
 

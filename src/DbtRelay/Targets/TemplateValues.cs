@@ -1,7 +1,4 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>The facts of a dbt Cloud webhook that routing needs, read leniently from the signed body.</summary>

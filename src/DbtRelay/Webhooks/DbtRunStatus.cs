@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>dbt Cloud's run status codes (the <c>runStatusCode</c> field).</summary>

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace DbtRelay.Webhooks;

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>The webhook secrets intake checks signatures against. Reads are in memory: no I/O on the request path.</summary>

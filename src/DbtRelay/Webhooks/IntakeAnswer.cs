@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Webhooks;
 
 public sealed record IntakeAnswer(string EventId, string Status);

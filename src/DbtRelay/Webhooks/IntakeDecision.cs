@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>What intake decided about one request; hosts map it to their transport.</summary>

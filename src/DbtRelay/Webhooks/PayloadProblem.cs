@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>Why a signed body is not a dbt event.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace DbtRelay.Webhooks;
 
 /// <summary>A fixed set of secrets (tests, benchmarks, and hosts that resolve secrets once at startup).</summary>

@@ -21,7 +21,7 @@ public sealed partial class StoredWebhookSecrets(
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(30);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile IReadOnlyList<WebhookSecret> _current = [];
+    private volatile WebhookSecret[] _current = [];
     private DateTimeOffset _lastRotationCheck = DateTimeOffset.MinValue;
     private ITimer? _reload;
 
@@ -61,7 +61,7 @@ public sealed partial class StoredWebhookSecrets(
                 else LogUnavailable(logger, webhook.Name, ex.GetType().Name);
             }
         }
-        if (!SameKeys(_current, loaded)) _current = loaded;
+        if (!SameKeys(_current, loaded)) _current = [.. loaded];
     }
 
     public async ValueTask<bool> RefreshAfterMismatchAsync(IReadOnlyList<WebhookSecret> snapshot, CancellationToken cancellationToken)
@@ -86,13 +86,13 @@ public sealed partial class StoredWebhookSecrets(
         }
     }
 
-    private static bool SameKeys(IReadOnlyList<WebhookSecret> a, IReadOnlyList<WebhookSecret> b) =>
-        a.Count == b.Count && a.Zip(b).All(p => p.First.Name == p.Second.Name && p.First.Key.AsSpan().SequenceEqual(p.Second.Key));
+    private static bool SameKeys(WebhookSecret[] a, List<WebhookSecret> b) =>
+        a.Length == b.Count && a.Zip(b).All(p => p.First.Name == p.Second.Name && p.First.Key.AsSpan().SequenceEqual(p.Second.Key));
 
     async Task IHostedService.StartAsync(CancellationToken cancellationToken)
     {
         await LoadAsync(refresh: false, cancellationToken).ConfigureAwait(false);
-        if (_current.Count == 0) LogNoneLoaded(logger);
+        if (_current.Length == 0) LogNoneLoaded(logger);
         _reload = time.CreateTimer(_ => _ = ReloadQuietlyAsync(), null, ReloadInterval, ReloadInterval);
     }
 

@@ -14,7 +14,7 @@ public static class WebhookSignature
         return Convert.ToHexStringLower(mac);
     }
 
-    /// <summary>True when <paramref name="signatureHex"/> (either hex case) is the HMAC of <paramref name="body"/>.</summary>
+    /// <summary>True when <paramref name="presented"/> (either hex case) is the HMAC of <paramref name="body"/>.</summary>
     public static bool Matches(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, ReadOnlySpan<byte> presented)
     {
         Span<byte> expected = stackalloc byte[HashBytes];

@@ -5,7 +5,7 @@ using DbtRelay.Tests.Fakes;
 namespace DbtRelay.Tests.AzureStorage;
 
 /// <summary>The ledger over real blob semantics (If-None-Match, If-Match) in Azurite.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class BlobLedgerTests(Azurite azurite)
 {
     private async Task<ConditionalLedger> LedgerAsync() =>

@@ -6,7 +6,7 @@ using DbtRelay.Webhooks;
 namespace DbtRelay.Tests.AzureStorage;
 
 /// <summary>Several relay instances on one storage account, as several Functions instances of one app.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class SharedStorageDeliveryTests(Azurite azurite) : IAsyncLifetime
 {
     private readonly FakeHttpEndpoint _downstream = new();

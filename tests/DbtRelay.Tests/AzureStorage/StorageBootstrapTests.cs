@@ -8,7 +8,7 @@ using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.AzureStorage;
 
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class StorageBootstrapTests(Azurite azurite)
 {
     [SkippableFact]

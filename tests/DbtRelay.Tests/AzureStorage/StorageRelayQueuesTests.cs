@@ -6,7 +6,7 @@ using DbtRelay.Webhooks;
 
 namespace DbtRelay.Tests.AzureStorage;
 
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class StorageRelayQueuesTests(Azurite azurite)
 {
     private static DeliveryMessage Delivery(string eventId, string target = "crm") => new()

@@ -136,10 +136,10 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
         await using var downstream = new FakeHttpEndpoint();
         var config = await ConfigAsync(downstream);
         var error = new StringWriter();
-        await using var app = ServeCommand.Build(config, "http://127.0.0.1:0", error, new ServeStore.Embedded(Database),
+        await using var app = ServeHost.Build(config, "http://127.0.0.1:0", error, new ServeStore.Embedded(Database),
             new Dictionary<string, string?> { ["Secrets:dbt-webhook"] = Secret }) ?? throw new InvalidOperationException(error.ToString());
-        Assert.True(await ServeCommand.StartAsync(app, error), error.ToString());
-        var webhook = new Uri(ServeCommand.Addresses(app).Single() + RelayCli.WebhookPath);
+        Assert.True(await ServeHost.StartAsync(app, error), error.ToString());
+        var webhook = new Uri(ServeHost.Addresses(app).Single() + RelayCli.WebhookPath);
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(webhook, "wev_stored"));
 
         await app.Services.GetRequiredService<SqliteDatabase>().DisposeAsync(); // the store fails from here on
@@ -157,13 +157,13 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
         await using var downstream = new FakeHttpEndpoint(delay: TimeSpan.FromMilliseconds(300));
         var config = await ConfigAsync(downstream);
         var error = new StringWriter();
-        await using var app = ServeCommand.Build(config, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
+        await using var app = ServeHost.Build(config, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
         {
             ["Secrets:dbt-webhook"] = Secret,
             ["Pipeline:DeliveryConcurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }) ?? throw new InvalidOperationException(error.ToString());
-        Assert.True(await ServeCommand.StartAsync(app, error), error.ToString());
-        var webhook = new Uri(ServeCommand.Addresses(app).Single() + RelayCli.WebhookPath);
+        Assert.True(await ServeHost.StartAsync(app, error), error.ToString());
+        var webhook = new Uri(ServeHost.Addresses(app).Single() + RelayCli.WebhookPath);
 
         for (var i = 0; i < 12; i++) Assert.Equal(HttpStatusCode.Accepted, await PostAsync(webhook, $"wev_conc_{concurrency}_{i}"));
         await Eventually.True(() => downstream.Received.Count == 12);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using DbtRelay.Cli;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
@@ -41,7 +40,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
             }
             """);
         var error = new StringWriter();
-        _app = ServeCommand.Build(_configPath, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
+        _app = ServeHost.Build(_configPath, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
         {
             ["Secrets:dbt-webhook-demo"] = DemoSecret,
             ["Secrets:dbt-webhook-staging"] = "staging-secret",
@@ -49,8 +48,8 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
             ["Secrets:elementary-secret"] = ElementarySecret,
             ["Secrets:relay-admin-key"] = "admin-key",
         }) ?? throw new InvalidOperationException(error.ToString());
-        Assert.True(await ServeCommand.StartAsync(_app, error), error.ToString());
-        _webhook = new Uri(ServeCommand.Addresses(_app).Single() + RelayCli.WebhookPath);
+        Assert.True(await ServeHost.StartAsync(_app, error), error.ToString());
+        _webhook = new Uri(ServeHost.Addresses(_app).Single() + RelayCli.WebhookPath);
     }
 
     private async Task<HttpResponseMessage> PostAsync(byte[] body, string? signature)

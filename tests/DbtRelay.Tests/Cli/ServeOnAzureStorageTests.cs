@@ -9,7 +9,7 @@ namespace DbtRelay.Tests.Cli;
 /// Several serve processes on one storage account (Azurite here): they share the queues and the blob ledger, so
 /// every event reaches every target once, whichever instance dbt's deliveries hit.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteTests.Name)]
 public sealed class ServeOnAzureStorageTests(Azurite azurite, ITestOutputHelper log) : IAsyncLifetime
 {
     private const string Secret = "shared-secret";

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Tests.Fakes;
@@ -35,7 +34,7 @@ internal abstract class FakeApi : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
         _app.StartAsync().GetAwaiter().GetResult();
-        BaseUrl = new Uri(ServeCommand.Addresses(_app).Single() + "/");
+        BaseUrl = new Uri(ServeHost.Addresses(_app).Single() + "/");
     }
 
     public Uri BaseUrl { get; }

@@ -10,7 +10,6 @@ using Azure.Security.KeyVault.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Tests.Fakes;
@@ -38,7 +37,7 @@ internal sealed class FakeKeyVault : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
         _app.StartAsync().GetAwaiter().GetResult();
-        Port = new Uri(ServeCommand.Addresses(_app).Single()).Port;
+        Port = new Uri(ServeHost.Addresses(_app).Single()).Port;
     }
 
     public int Port { get; }

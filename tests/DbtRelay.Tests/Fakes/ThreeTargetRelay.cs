@@ -14,7 +14,7 @@ public abstract class ThreeTargetRelay : IAsyncLifetime
     private protected readonly FakeElementary Elementary = new(ElementarySecret);
     private protected readonly FakeDbtCloud Dbt = new(DbtToken, 12345);
 
-    protected Dictionary<string, string?> Secrets => new()
+    protected static Dictionary<string, string?> Secrets => new()
     {
         ["rudderstack-token"] = RudderToken,
         ["elementary-secret"] = ElementarySecret,

@@ -9,7 +9,7 @@ public sealed class HttpTargetTests : IAsyncLifetime
 {
     private readonly FakeHttpEndpoint _erathos = new();
 
-    private string Config(string target) => $$"""
+    private static string Config(string target) => $$"""
         { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
           "vars": { "workspace": "ws 1/2" },
           "targets": { "erathos": {{target}} },

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Config.Nodes;
 
 /// <summary>One problem in relay.json, with the JSON path that locates it.</summary>

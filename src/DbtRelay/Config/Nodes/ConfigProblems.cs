@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Config.Nodes;
 
 /// <summary>Collects every problem of a configuration so they can be reported together.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>A ledger item as stored (readable in Storage Explorer when someone asks "did this sync fire?").</summary>

@@ -2,7 +2,7 @@ namespace DbtRelay.Tests.Fakes;
 
 /// <summary>Tests that share one Azurite process (each uses its own queues or containers).</summary>
 [CollectionDefinition(Name)]
-public sealed class AzuriteCollection : ICollectionFixture<Azurite>
+public sealed class AzuriteTests : ICollectionFixture<Azurite>
 {
     public const string Name = "Azurite";
 }
