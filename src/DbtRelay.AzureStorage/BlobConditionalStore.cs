@@ -70,6 +70,29 @@ public sealed class BlobConditionalStore(StorageClients storage) : IConditionalS
         }
     }
 
+    /// <summary>
+    /// Blob listing is in name order; the cursor is skipped on the client, which keeps to what every storage
+    /// version (and Azurite) supports. The history index is bounded by the container's 30-day lifecycle rule.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<string>> ListKeysAsync(string prefix, string? startAfter, int max, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>(max);
+        try
+        {
+            await foreach (var blob in storage.Ledger.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (startAfter is not null && string.CompareOrdinal(blob.Name, startAfter) <= 0) continue;
+                keys.Add(blob.Name);
+                if (keys.Count == max) break;
+            }
+        }
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
+            // Nothing was ever written.
+        }
+        return keys;
+    }
+
     private async Task<T> WithContainerAsync<T>(Func<Task<T>> write, CancellationToken cancellationToken)
     {
         try

@@ -1,44 +1,79 @@
 using System.Security.Cryptography;
 using System.Text;
 using DbtRelay.Delivery;
+using DbtRelay.Operations;
 using DbtRelay.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DbtRelay.Cli;
 
-/// <summary>serve's ops API, behind the secret relay-admin-key: the same routes as the Functions app.</summary>
+/// <summary>
+/// serve's ops API — dead letters (list, replay all, replay one) and events (list, timeline, redeliver) — on the
+/// same routes as the Functions app, plus <c>/metrics</c>. Guarded by the secret relay-admin-key (header
+/// x-relay-admin-key, or <c>Authorization: Bearer</c> for scrapers) because serve may be exposed through a tunnel;
+/// without that secret the routes are off (404).
+/// </summary>
 internal static class AdminEndpoints
 {
     public const string AdminKeySecret = "relay-admin-key";
+    public const string AdminKeyHeader = "x-relay-admin-key";
 
-    /// <summary>
-    /// The ops API (dead letters: list, replay all, replay one), the same routes as the Functions app. Guarded by the
-    /// secret relay-admin-key (header x-relay-admin-key) because serve may be exposed through a tunnel; without that
-    /// secret the routes are off.
-    /// </summary>
-    internal static void MapDeadLetters(WebApplication app)
+    internal static void MapOps(WebApplication app)
     {
-        var ops = app.MapGroup("/api/" + DeadLetterRoutes.Base).AddEndpointFilter(async (context, next) =>
+        var ops = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+            await IsAdminAsync(context.HttpContext) switch
+            {
+                null => Results.NotFound(),
+                false => Results.Unauthorized(),
+                true => await next(context),
+            });
+        MapDeadLetters(ops);
+        MapEvents(ops);
+    }
+
+    /// <summary>null when the admin API is off (no key configured), else whether the request carries the key.</summary>
+    internal static async Task<bool?> IsAdminAsync(HttpContext context)
+    {
+        var store = context.RequestServices.GetRequiredService<ISecretStore>();
+        var key = await store.GetAsync(AdminKeySecret, context.RequestAborted);
+        if (key is null) return null;
+        var presented = context.Request.Headers[AdminKeyHeader].ToString();
+        if (presented.Length == 0 && context.Request.Headers.Authorization.ToString() is { } authorization
+            && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            var store = context.HttpContext.RequestServices.GetRequiredService<ISecretStore>();
-            var key = await store.GetAsync(AdminKeySecret, context.HttpContext.RequestAborted);
-            if (key is null) return Results.NotFound();
-            var presented = context.HttpContext.Request.Headers["x-relay-admin-key"].ToString();
-            var ok = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-            return ok ? await next(context) : Results.Unauthorized();
-        });
-        ops.MapGet("", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
+            presented = authorization["Bearer ".Length..].Trim();
+        }
+        // Hashes first, so the comparison takes the same time whatever the lengths.
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    }
+
+    private static void MapDeadLetters(RouteGroupBuilder ops)
+    {
+        ops.MapGet(DeadLetterRoutes.Base, async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
             Json(DeliveryJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(max), ct))));
-        ops.MapPost("/replay", async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
+        ops.MapPost(DeadLetterRoutes.Replay, async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
             Json(DeliveryJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, ct)))));
-        ops.MapPost("/{eventId}/{target}/replay", async (IDeadLetters deadLetters, string eventId, string target, CancellationToken ct) =>
+        ops.MapPost(DeadLetterRoutes.ReplayOne, async (IDeadLetters deadLetters, string eventId, string target, CancellationToken ct) =>
         {
             var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), ct);
             return replayed == 0 ? Results.NotFound() : Json(DeliveryJson.Serialize(new ReplayAnswer(replayed)));
         });
     }
 
+    private static void MapEvents(RouteGroupBuilder ops)
+    {
+        ops.MapGet(EventRoutes.List, async (EventsApi api, string? since, string? status, string? jobId, string? target, string? limit, string? after, CancellationToken ct) =>
+            Answer(await api.ListAsync(since, status, jobId, target, limit, after, ct)));
+        ops.MapGet(EventRoutes.One, async (EventsApi api, string eventId, CancellationToken ct) =>
+            Answer(await api.GetAsync(eventId, ct)));
+        ops.MapPost(EventRoutes.Redeliver, async (EventsApi api, string eventId, string? target, CancellationToken ct) =>
+            Answer(await api.RedeliverAsync(eventId, target, ct)));
+    }
+
     private static IResult Json(byte[] body) => Results.Bytes(body, "application/json");
+
+    private static IResult Answer(OpsAnswer answer) => Results.Text(Encoding.UTF8.GetString(answer.Body), "application/json", Encoding.UTF8, answer.Status);
 }

@@ -18,6 +18,9 @@ internal static class RelayCli
             SendCommand.Create(output, error),
             CheckCommand.Create(output, error),
             WebhooksCommand.Create(output, error),
+            EventsCommand.Create(output, error),
+            TraceCommand.Create(output, error),
+            RedeliverCommand.Create(output, error),
         };
 
     public static Option<FileInfo?> ConfigOption() => new("--config", "-c")

@@ -1,5 +1,6 @@
 using DbtRelay.AzureStorage;
 using DbtRelay.Config;
+using DbtRelay.InProcess;
 using DbtRelay.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -71,7 +72,7 @@ internal static class ServeHost
             await next(context);
         });
         app.MapIntake();
-        AdminEndpoints.MapDeadLetters(app);
+        AdminEndpoints.MapOps(app);
         app.Services.GetRequiredService<DemoRelay>().Map(app);
         return app;
     }

@@ -55,4 +55,17 @@ public sealed class SqliteConditionalStore(SqliteDatabase database, TimeProvider
         await database.RunAsync(c => SqliteDatabase.Execute(c, "DELETE FROM ledger WHERE key = $key AND version = $version",
             ("$key", key), ("$version", expected)), cancellationToken).ConfigureAwait(false);
     }
+
+    public async ValueTask<IReadOnlyList<string>> ListKeysAsync(string prefix, string? startAfter, int max, CancellationToken cancellationToken) =>
+        await database.RunAsync<IReadOnlyList<string>>(c =>
+        {
+            // A range on the primary key: prefix <= key < prefix + U+FFFF, after the cursor (keys compare as binary text).
+            var command = SqliteDatabase.Command(c,
+                "SELECT key FROM ledger WHERE key >= $from AND key < $to AND key > $after ORDER BY key LIMIT $max",
+                ("$from", prefix), ("$to", prefix + '\uffff'), ("$after", startAfter ?? ""), ("$max", max));
+            using var reader = command.ExecuteReader();
+            var keys = new List<string>();
+            while (reader.Read()) keys.Add(reader.GetString(0));
+            return keys;
+        }, cancellationToken).ConfigureAwait(false);
 }

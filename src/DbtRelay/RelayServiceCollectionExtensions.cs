@@ -3,7 +3,7 @@ using Azure.Security.KeyVault.Secrets;
 using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
-using DbtRelay.InProcess;
+using DbtRelay.History;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
@@ -49,43 +49,22 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<IWebhookSecretProvider>(sp => sp.GetRequiredService<StoredWebhookSecrets>());
         // Registered first so that secrets are in memory before any host service starts taking requests.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<StoredWebhookSecrets>()));
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, RelayStoreCheck>());
 
         services.AddSingleton<WebhookIntake>();
         services.AddSingleton<EventRouter>();
+        services.AddSingleton<DeliveryHistory>();
+        services.AddSingleton<DbtRelay.Operations.EventsApi>();
+        services.AddSingleton<TargetSecrets>();
+        services.AddSingleton<TargetCaller>();
         services.AddSingleton<DeliveryExecutor>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
-        services.AddHttpClient(DeliveryExecutor.HttpClientName, client =>
+        services.AddHttpClient(TargetCaller.HttpClientName, client =>
         {
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             client.Timeout = Timeout.InfiniteTimeSpan; // each target applies its own timeout per call
         });
         return services;
-    }
-
-    /// <summary>
-    /// The route → deliver loop of a host that runs the pipeline itself (<c>dbt-relay serve</c>), over the
-    /// <see cref="IQueueConsumer"/> that the store's own registration provides.
-    /// </summary>
-    public static IServiceCollection AddDbtRelayInProcess(this IServiceCollection services)
-    {
-        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<LocalPipeline>();
-        services.AddHostedService(sp => sp.GetRequiredService<LocalPipeline>());
-        return services;
-    }
-
-    /// <summary>
-    /// Queues, ledger and dead letters in this process's memory plus the loop: for tests and
-    /// <c>serve --in-memory</c>. Never a default: nothing here survives the process.
-    /// </summary>
-    public static IServiceCollection AddDbtRelayInMemoryPipeline(this IServiceCollection services)
-    {
-        services.AddSingleton<InMemoryRelayQueues>();
-        services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
-        services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
-        services.AddSingleton<IQueueConsumer>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
-        services.AddSingleton<IConditionalStore, InMemoryConditionalStore>();
-        return services.AddDbtRelayInProcess();
     }
 
     public static string Version { get; } =

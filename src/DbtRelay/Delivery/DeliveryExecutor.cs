@@ -1,6 +1,6 @@
 using DbtRelay.Config;
 using DbtRelay.Delivery.Ledger;
-using DbtRelay.Secrets;
+using DbtRelay.History;
 using DbtRelay.Targets;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
@@ -16,13 +16,12 @@ public sealed partial class DeliveryExecutor(
     RelayConfig config,
     IDeliveryLedger ledger,
     IRelayQueues queues,
-    ISecretStore secrets,
-    IHttpClientFactory httpClients,
+    TargetCaller caller,
+    DeliveryHistory history,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
     ILogger<DeliveryExecutor> logger)
 {
-    public const string HttpClientName = "DbtRelay.Targets";
     private readonly RetryOptions _retry = retryOptions.Value;
 
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
@@ -32,7 +31,8 @@ public sealed partial class DeliveryExecutor(
 
         if (!config.Targets.TryGetValue(delivery.Target, out var target))
         {
-            return await DeadLetterAsync(delivery, $"target '{delivery.Target}' is not defined in relay.json (was it removed after routing?)", cancellationToken).ConfigureAwait(false);
+            var unknown = new Failed($"target '{delivery.Target}' is not defined in relay.json (was it removed after routing?)");
+            return await DeadLetterAsync(delivery, null, unknown, unknown.Detail, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
 
         var claim = await ledger.TryClaimAsync(delivery.LedgerKey, target.Timeout * 2 + _retry.LeaseMargin, cancellationToken).ConfigureAwait(false);
@@ -50,12 +50,13 @@ public sealed partial class DeliveryExecutor(
         }
 
         var started = time.GetTimestamp();
-        var outcome = await CallAsync(target, delivery, cancellationToken).ConfigureAwait(false);
+        var outcome = await caller.CallAsync(target, delivery, cancellationToken).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(started);
 
         if (outcome is Delivered delivered)
         {
             await ledger.CompleteAsync(claim, delivered.Detail, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(delivery, target.Type, EventStatus.Delivered, outcome, outcome.Detail, elapsed, cancellationToken).ConfigureAwait(false);
             LogDelivered(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, delivered.Detail, (long)elapsed.TotalMilliseconds);
             return DeliveryResult.Delivered;
         }
@@ -66,6 +67,7 @@ public sealed partial class DeliveryExecutor(
             var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random.Shared);
             var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = DeadLetter.Capped(retry.Detail) };
             await queues.EnqueueDeliveryAsync(next, delay, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(delivery, target.Type, EventStatus.Retrying, outcome, $"{retry.Detail}; next attempt in {(long)delay.TotalSeconds} s", elapsed, cancellationToken).ConfigureAwait(false);
             LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, (long)delay.TotalMilliseconds);
             return DeliveryResult.RetryScheduled;
         }
@@ -73,99 +75,21 @@ public sealed partial class DeliveryExecutor(
         var reason = outcome is RetryLater
             ? $"gave up after {delivery.Attempt} attempts; last: {outcome.Detail}"
             : outcome.Detail;
-        return await DeadLetterAsync(delivery, reason, cancellationToken).ConfigureAwait(false);
+        return await DeadLetterAsync(delivery, target.Type, outcome, reason, elapsed, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, CancellationToken cancellationToken)
-    {
-        Dictionary<string, string> resolved;
-        try
-        {
-            resolved = await ResolveSecretsAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MissingSecretException missing)
-        {
-            return new Failed(missing.Message);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The vault is down or throttling and nothing is cached yet: transient.
-            return new RetryLater($"the secret store could not be read ({ex.GetType().Name})");
-        }
-
-        var outcome = await CallOnceAsync(target, delivery, resolved, cancellationToken).ConfigureAwait(false);
-        if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
-        {
-            // The token may have been rotated since it was cached: re-read it once before calling this permanent.
-            var refreshed = await TryResolveAsync(target, cancellationToken).ConfigureAwait(false);
-            if (refreshed is not null && !refreshed.SequenceEqual(resolved))
-            {
-                LogTokenRefreshed(logger, target.Name);
-                outcome = await CallOnceAsync(target, delivery, refreshed, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        return outcome;
-    }
-
-    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(target.Timeout);
-        using var values = new TemplateValues(delivery.Event, config.Vars, resolved);
-        var call = new TargetCall(delivery.Event, delivery.Attempt, values, resolved, httpClients.CreateClient(HttpClientName), time, logger);
-        try
-        {
-            return await target.DeliverAsync(call, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            return HttpOutcomes.FromException(ex, target.Name, timedOut: true);
-        }
-        catch (HttpRequestException ex)
-        {
-            return HttpOutcomes.FromException(ex, target.Name, timedOut: false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // A bug in a target must not lose the event: it is retried and, if it persists, dead-lettered.
-            LogTargetBug(logger, ex, target.Name);
-            return new RetryLater($"unexpected {ex.GetType().Name} in target {target.Name}");
-        }
-    }
-
-    private async Task<Dictionary<string, string>?> TryResolveAsync(IDeliveryTarget target, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ResolveSecretsAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return null; // keep the permanent verdict of the call we already made
-        }
-    }
-
-    private async Task<Dictionary<string, string>> ResolveSecretsAsync(IDeliveryTarget target, bool refresh, CancellationToken cancellationToken)
-    {
-        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in target.SecretNames)
-        {
-            var value = refresh
-                ? await secrets.RefreshAsync(name, cancellationToken).ConfigureAwait(false)
-                : await secrets.GetAsync(name, cancellationToken).ConfigureAwait(false);
-            resolved[name] = value ?? throw new MissingSecretException($"secret '{name}' for target {target.Name} is not set ({secrets.Describe(name)})");
-        }
-        return resolved;
-    }
-
-    private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken)
+    private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string? targetType, TargetOutcome outcome, string reason, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(reason), FailedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(delivery, targetType, EventStatus.DeadLettered, outcome, reason, elapsed, cancellationToken).ConfigureAwait(false);
         LogDeadLettered(logger, delivery.Event.EventId, delivery.Event.RunId, delivery.Event.JobId, delivery.Target, delivery.Attempt, reason);
         return DeliveryResult.DeadLettered;
     }
 
-    private sealed class MissingSecretException(string message) : Exception(message);
+    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken) =>
+        history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
+            new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
+                outcome.DownstreamId, DeadLetter.Capped(detail)), cancellationToken);
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]
     private static partial void LogDelivered(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string detail, long durationMs);
@@ -181,10 +105,4 @@ public sealed partial class DeliveryExecutor(
 
     [LoggerMessage(3005, LogLevel.Information, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
     private static partial void LogBusy(ILogger logger, string eventId, string target, long delayMs);
-
-    [LoggerMessage(3006, LogLevel.Error, "Target {Target} threw; the delivery will be retried.")]
-    private static partial void LogTargetBug(ILogger logger, Exception exception, string target);
-
-    [LoggerMessage(3007, LogLevel.Information, "Target {Target} rejected its credentials; re-read them from the secret store and tried once more.")]
-    private static partial void LogTokenRefreshed(ILogger logger, string target);
 }

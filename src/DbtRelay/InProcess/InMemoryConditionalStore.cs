@@ -36,5 +36,12 @@ public sealed class InMemoryConditionalStore : IConditionalStore
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<IReadOnlyList<string>> ListKeysAsync(string prefix, string? startAfter, int max, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<string>>(_items.Keys
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && (startAfter is null || string.CompareOrdinal(k, startAfter) > 0))
+            .Order(StringComparer.Ordinal)
+            .Take(max)
+            .ToList());
+
     private static string NewVersion() => Guid.NewGuid().ToString("N");
 }

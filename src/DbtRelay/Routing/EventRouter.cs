@@ -1,6 +1,7 @@
 using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.History;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 
@@ -15,6 +16,7 @@ public sealed partial class EventRouter(
     RelayConfig config,
     IDeliveryLedger ledger,
     IRelayQueues queues,
+    DeliveryHistory history,
     TimeProvider time,
     ILogger<EventRouter> logger)
 {
@@ -37,7 +39,12 @@ public sealed partial class EventRouter(
             return RouteResult.Busy;
         }
 
+        var verdicts = RouteMatcher.Explain(config, envelope);
         var targets = RouteMatcher.Targets(config, envelope);
+        // Recorded before the deliveries are queued, so their attempts always find the event's record.
+        await history.RecordRoutedAsync(envelope,
+            targets.Select(t => (t, config.Targets.TryGetValue(t, out var target) ? target.Type : null)).ToList(),
+            verdicts.Where(v => !v.Matched).Select(v => $"{v.Route.Name}: {v.WhyNot}").ToList(), cancellationToken).ConfigureAwait(false);
         try
         {
             var now = time.GetUtcNow();

@@ -61,7 +61,8 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        var eventId = call.Event.EventId;
+        // A deliberate redelivery is its own run, with its own marker, so the lookup never mistakes the first run for it.
+        var eventId = call.Redelivery > 0 ? $"{call.Event.EventId}#redelivery{call.Redelivery}" : call.Event.EventId;
         if (call.Attempt > 1)
         {
             // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504).
@@ -79,7 +80,8 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
-        return new Delivered($"started dbt Cloud run {await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false) ?? "(id not returned)"}");
+        var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false);
+        return new Delivered($"started dbt Cloud run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
     }
 
     /// <summary>Event ids up to this length go into the cause as they are; longer ones as <see cref="CauseMarker"/>.</summary>
@@ -124,7 +126,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
                 {
                     var id = run.TryGetProperty("id", out var runId) ? runId.ToString() : "?";
                     LogFoundEarlierRun(call.Logger, id, eventId);
-                    return new Delivered($"dbt Cloud run {id} was already started by an earlier attempt");
+                    return new Delivered($"dbt Cloud run {id} was already started by an earlier attempt") { DownstreamId = id };
                 }
             }
         }

@@ -12,10 +12,10 @@ public static class HttpOutcomes
         var status = $"{what} answered {code} {response.ReasonPhrase}";
         return code switch
         {
-            >= 200 and < 300 => new Delivered(status),
-            401 or 403 => new Failed(status + " (credentials rejected)", CredentialsRejected: true),
-            408 or 429 or >= 500 => new RetryLater(status, RetryAfter(response.Headers.RetryAfter, now)),
-            _ => new Failed(status),
+            >= 200 and < 300 => new Delivered(status) { HttpStatus = code },
+            401 or 403 => new Failed(status + " (credentials rejected)", CredentialsRejected: true) { HttpStatus = code },
+            408 or 429 or >= 500 => new RetryLater(status, RetryAfter(response.Headers.RetryAfter, now)) { HttpStatus = code },
+            _ => new Failed(status) { HttpStatus = code },
         };
     }
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using DbtRelay.Config.Nodes;
 using DbtRelay.Webhooks;
 
@@ -17,8 +16,7 @@ public sealed class HttpTarget(
     Template url,
     string origin,
     IReadOnlyList<(string Name, Template Value)> headers,
-    JsonElement? jsonBody,
-    Dictionary<string, Template> bodyStrings,
+    JsonBodyTemplate? body,
     string contentType,
     IReadOnlySet<int>? successCodes,
     (string Header, string Secret, string Prefix)? signing) : IDeliveryTarget
@@ -33,7 +31,7 @@ public sealed class HttpTarget(
     public IReadOnlyList<string> SecretNames { get; } =
         url.SecretNames
             .Concat(headers.SelectMany(h => h.Value.SecretNames))
-            .Concat(bodyStrings.Values.SelectMany(t => t.SecretNames))
+            .Concat(body?.SecretNames ?? [])
             .Concat(signing is { } s ? [s.Secret] : [])
             .Distinct()
             .ToArray();
@@ -59,12 +57,8 @@ public sealed class HttpTarget(
             }
         }
 
-        // Every string inside the body (keys stay literal) is a template, so a value always lands JSON-escaped.
-        var bodyStrings = new Dictionary<string, Template>(StringComparer.Ordinal);
-        JsonElement? body = node["body"].Exists ? node["body"].Element.Clone() : null;
-        if (body is { } b) CollectBodyTemplates(b, node["body"].Path, problems, definition.Vars, bodyStrings);
-
         var contentType = node["contentType"].Text(required: false) ?? "application/json";
+        var body = JsonBodyTemplate.Parse(node["body"], contentType, definition.Vars);
         IReadOnlySet<int>? successCodes = null;
         if (node["successCodes"].Exists)
         {
@@ -84,7 +78,7 @@ public sealed class HttpTarget(
         }
 
         if (problems.Errors.Count > before || method is null || url is null || origin is null) return null;
-        return new HttpTarget(definition.Name, definition.Timeout, new HttpMethod(method), url, origin, headers, body, bodyStrings, contentType, successCodes, signing);
+        return new HttpTarget(definition.Name, definition.Timeout, new HttpMethod(method), url, origin, headers, body, contentType, successCodes, signing);
     }
 
     /// <summary>The scheme and host must be literal text, so rendering can only change path, query and fragment.</summary>
@@ -107,23 +101,6 @@ public sealed class HttpTarget(
         return origin;
     }
 
-    private static void CollectBodyTemplates(JsonElement element, string path, ConfigProblems problems, IReadOnlyDictionary<string, string> vars, Dictionary<string, Template> into)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                if (Template.Parse(element.GetString()!, path, problems, vars) is { } template) into[element.GetString()!] = template;
-                break;
-            case JsonValueKind.Object:
-                foreach (var p in element.EnumerateObject()) CollectBodyTemplates(p.Value, ConfigNode.ChildPath(path, p.Name), problems, vars, into);
-                break;
-            case JsonValueKind.Array:
-                var i = 0;
-                foreach (var item in element.EnumerateArray()) CollectBodyTemplates(item, $"{path}[{i++}]", problems, vars, into);
-                break;
-        }
-    }
-
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
         var target = new Uri(url.Render(call.Values, TemplateEscape.Url));
@@ -132,10 +109,10 @@ public sealed class HttpTarget(
             return new Failed($"the rendered URL left {origin}; refusing to call it");
         }
         using var request = new HttpRequestMessage(method, target);
-        var body = RenderBody(call.Values);
-        if (body is not null)
+        var rendered = body?.Render(call.Values);
+        if (rendered is not null)
         {
-            request.Content = new ByteArrayContent(body);
+            request.Content = new ByteArrayContent(rendered);
             request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
         foreach (var (header, template) in headers)
@@ -146,59 +123,15 @@ public sealed class HttpTarget(
         }
         if (signing is var (signatureHeader, secret, prefix))
         {
-            request.Headers.TryAddWithoutValidation(signatureHeader, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), body ?? []));
+            request.Headers.TryAddWithoutValidation(signatureHeader, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), rendered ?? []));
         }
 
         using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var code = (int)response.StatusCode;
         // Only the origin is ever reported: a path or query may carry a secret.
         if (successCodes is null) return HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
-        if (successCodes.Contains(code)) return new Delivered($"{origin} answered {code}");
+        if (successCodes.Contains(code)) return new Delivered($"{origin} answered {code}") { HttpStatus = code };
         var classified = HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
-        return classified is Delivered ? new Failed($"{origin} answered {code}, which is not one of the configured successCodes") : classified;
-    }
-
-    /// <summary>The body bytes exactly as sent (and signed).</summary>
-    public byte[]? RenderBody(TemplateValues values)
-    {
-        if (jsonBody is not { } body) return null;
-        if (body.ValueKind == JsonValueKind.String && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            return Encoding.UTF8.GetBytes(bodyStrings[body.GetString()!].Render(values, TemplateEscape.None));
-        }
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            Write(writer, body, values);
-        }
-        return buffer.ToArray();
-    }
-
-    private void Write(Utf8JsonWriter writer, JsonElement element, TemplateValues values)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                // The writer escapes the rendered text, so quotes and backslashes in values cannot break out.
-                writer.WriteStringValue(bodyStrings[element.GetString()!].Render(values, TemplateEscape.None));
-                break;
-            case JsonValueKind.Object:
-                writer.WriteStartObject();
-                foreach (var p in element.EnumerateObject())
-                {
-                    writer.WritePropertyName(p.Name);
-                    Write(writer, p.Value, values);
-                }
-                writer.WriteEndObject();
-                break;
-            case JsonValueKind.Array:
-                writer.WriteStartArray();
-                foreach (var item in element.EnumerateArray()) Write(writer, item, values);
-                writer.WriteEndArray();
-                break;
-            default:
-                element.WriteTo(writer);
-                break;
-        }
+        return classified is Delivered ? new Failed($"{origin} answered {code}, which is not one of the configured successCodes") { HttpStatus = code } : classified;
     }
 }

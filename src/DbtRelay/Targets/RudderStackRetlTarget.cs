@@ -48,15 +48,16 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri sta
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             return skipOnConflict
-                ? new Delivered("RudderStack answered 409: a sync is already running (onConflict: skip)")
-                : new RetryLater("RudderStack answered 409: a sync is already running; starting one after it (onConflict: retry)");
+                ? new Delivered("RudderStack answered 409: a sync is already running (onConflict: skip)") { HttpStatus = 409 }
+                : new RetryLater("RudderStack answered 409: a sync is already running; starting one after it (onConflict: retry)") { HttpStatus = 409 };
         }
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return new Failed("RudderStack answered 404: no Reverse ETL connection with that connectionId");
+            return new Failed("RudderStack answered 404: no Reverse ETL connection with that connectionId") { HttpStatus = 404 };
         }
         var outcome = HttpOutcomes.Classify(response, "RudderStack", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
-        return new Delivered($"syncId {await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false) ?? "(not returned)"}");
+        var syncId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false);
+        return new Delivered($"syncId {syncId ?? "(not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = syncId };
     }
 }

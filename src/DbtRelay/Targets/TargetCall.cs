@@ -7,6 +7,7 @@ namespace DbtRelay.Targets;
 public sealed record TargetCall(
     EventEnvelope Event,
     int Attempt,
+    int Redelivery,
     TemplateValues Values,
     IReadOnlyDictionary<string, string> Secrets,
     HttpClient Http,

@@ -205,7 +205,7 @@ public sealed class PipelineTests : ThreeTargetRelay
         var dead = Assert.Single(relay.Queues.DeadLetters);
         Assert.Equal("marts-job", dead.Delivery.Target);
         Assert.Contains("dbt-api-token", dead.Reason);
-        Assert.Contains("Secrets_Dbt_api_token", dead.Reason);
+        Assert.Contains("Secrets__dbt_api_token", dead.Reason);
         Assert.Empty(Dbt.Received);
     }
 

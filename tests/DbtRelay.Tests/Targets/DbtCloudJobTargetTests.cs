@@ -8,7 +8,7 @@ namespace DbtRelay.Tests.Targets;
 public sealed class DbtCloudJobTargetTests : ThreeTargetRelay
 {
     [Fact]
-    public async Task A_retriedDbt_trigger_for_the_longest_event_id_finds_its_run_by_the_cause_marker()
+    public async Task A_retried_dbt_trigger_for_the_longest_event_id_finds_its_run_by_the_cause_marker()
     {
         await using var relay = new RelayHarness(Config(dbtTimeoutSeconds: 1), Secrets);
         Dbt.Script(new ScriptedAnswer(200, Delay: TimeSpan.FromSeconds(3), RunNormallyFirst: true));
@@ -27,7 +27,7 @@ public sealed class DbtCloudJobTargetTests : ThreeTargetRelay
     }
 
     [Fact]
-    public async Task ADbt_trigger_that_timed_out_after_creating_the_run_is_not_triggered_again()
+    public async Task A_dbt_trigger_that_timed_out_after_creating_the_run_is_not_triggered_again()
     {
         await using var relay = new RelayHarness(Config(dbtTimeoutSeconds: 1), Secrets);
         // dbt Cloud creates the run, then answers after our 1 s timeout.
@@ -47,7 +47,7 @@ public sealed class DbtCloudJobTargetTests : ThreeTargetRelay
     }
 
     [Fact]
-    public async Task ADbt_502_with_no_run_created_is_triggered_again_once()
+    public async Task A_dbt_502_with_no_run_created_is_triggered_again_once()
     {
         await using var relay = new RelayHarness(Config(), Secrets);
         Dbt.Script(new ScriptedAnswer(502));

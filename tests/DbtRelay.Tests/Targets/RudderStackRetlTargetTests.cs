@@ -50,7 +50,7 @@ public sealed class RudderStackRetlTargetTests : ThreeTargetRelay
     }
 
     [Fact]
-    public async Task TheRudderstack_start_request_is_framed_with_a_content_length_as_in_its_docs()
+    public async Task The_rudderstack_start_request_is_framed_with_a_content_length_as_in_its_docs()
     {
         await using var relay = new RelayHarness(Config(), Secrets);
 

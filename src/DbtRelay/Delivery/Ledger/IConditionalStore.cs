@@ -1,7 +1,7 @@
 namespace DbtRelay.Delivery.Ledger;
 
 /// <summary>
-/// The few storage operations the ledger needs, each atomic on its own: exactly what a blob container offers with
+/// The few storage operations the ledger (and the delivery history beside it) needs, each atomic on its own: exactly what a blob container offers with
 /// If-None-Match: * (create) and If-Match: etag (replace, delete).
 /// </summary>
 public interface IConditionalStore
@@ -20,4 +20,7 @@ public interface IConditionalStore
 
     /// <summary>Deletes the item only if it is still at <paramref name="version"/>.</summary>
     ValueTask TryDeleteAsync(string key, string version, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> keys starting with <paramref name="prefix"/>, in ordinal order, after <paramref name="startAfter"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListKeysAsync(string prefix, string? startAfter, int max, CancellationToken cancellationToken);
 }

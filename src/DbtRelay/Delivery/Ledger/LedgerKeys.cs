@@ -9,4 +9,6 @@ public static class LedgerKeys
     public static string Routed(string eventId) => $"routed/{Uri.EscapeDataString(eventId)}";
 
     public static string Delivery(string eventId, string target) => $"delivered/{Uri.EscapeDataString(eventId)}/{target}";
+
+    public static string Redelivery(string eventId, string target, int number) => $"redelivered/{Uri.EscapeDataString(eventId)}/{target}/{number}";
 }

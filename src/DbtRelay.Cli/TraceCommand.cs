@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DbtRelay.History;
+
+namespace DbtRelay.Cli;
+
+/// <summary><c>dbt-relay trace EVENT</c>: one event's timeline — routing, then each target's attempts.</summary>
+internal static class TraceCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var eventId = new Argument<string>("eventId") { Description = "The dbt event id (wev_…), as `dbt-relay events` lists it." };
+        var url = OpsClient.UrlOption();
+        var key = OpsClient.KeyOption();
+        var json = OpsClient.JsonOption();
+        var command = new Command("trace", "Show what happened to one event: routes, and every attempt per target.") { eventId, url, key, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var client = OpsClient.From(parse, url, key, error);
+            if (await client.SendAsync(HttpMethod.Get, "events/" + Uri.EscapeDataString(parse.GetValue(eventId)!), cancellationToken) is not { } answer) return 2;
+            using (answer.Body)
+            {
+                if (client.Refused(answer)) return 1;
+                if (parse.GetValue(json))
+                {
+                    output.WriteLine(answer.Raw);
+                    return 0;
+                }
+                Print(HistoryJson.DeserializeTimeline(JsonSerializer.SerializeToUtf8Bytes(answer.Body.RootElement)), output);
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(EventTimeline e, TextWriter output)
+    {
+        output.WriteLine($"{e.EventId}  {e.EventType}  job {e.JobId ?? "-"}  run {e.RunId ?? "-"} ({e.RunStatus ?? "no status"})");
+        output.WriteLine($"  received {Time(e.ReceivedAt)} by webhook {e.Webhook ?? "?"}; routed {(e.RoutedAt is { } at ? Time(at) : "-")}");
+        output.WriteLine($"  status: {e.Status}");
+        foreach (var reason in e.NotMatched) output.WriteLine($"  route not matched: {reason}");
+        foreach (var target in e.Targets)
+        {
+            output.WriteLine($"  {target.Target} ({target.Type ?? "?"}): {target.State}");
+            foreach (var a in target.Attempts)
+            {
+                var attempt = a.Redelivery > 0 ? $"redelivery {a.Redelivery} #{a.Attempt}" : $"#{a.Attempt}";
+                var http = a.HttpStatus is { } code ? $"HTTP {code}" : "no HTTP answer";
+                var downstream = a.DownstreamId is null ? "" : $"  id {a.DownstreamId}";
+                output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");
+            }
+        }
+        if (e.Targets.Count == 0) output.WriteLine("  no target: no route matched this event.");
+    }
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + "Z";
+}

@@ -1,0 +1,70 @@
+using DbtRelay.Config;
+using DbtRelay.Targets;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Delivery;
+
+/// <summary>
+/// One attempt at a target: its secrets, its timeout, and whatever it throws turned into an outcome. A rejected
+/// credential is re-read from the secret store and tried once more, since the cached token may have been rotated.
+/// </summary>
+public sealed partial class TargetCaller(
+    RelayConfig config,
+    TargetSecrets secrets,
+    IHttpClientFactory httpClients,
+    TimeProvider time,
+    ILogger<TargetCaller> logger)
+{
+    public const string HttpClientName = "DbtRelay.Targets";
+
+    public async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, CancellationToken cancellationToken)
+    {
+        var (resolved, failure) = await secrets.ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
+        if (resolved is null) return failure!;
+
+        var outcome = await CallOnceAsync(target, delivery, resolved, cancellationToken).ConfigureAwait(false);
+        if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
+        {
+            // A store that cannot be re-read keeps the verdict of the call already made.
+            var (refreshed, _) = await secrets.ResolveAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
+            if (refreshed is not null && !refreshed.SequenceEqual(resolved))
+            {
+                LogTokenRefreshed(logger, target.Name);
+                outcome = await CallOnceAsync(target, delivery, refreshed, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return outcome;
+    }
+
+    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(target.Timeout);
+        using var values = new TemplateValues(delivery.Event, config.Vars, resolved);
+        var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger);
+        try
+        {
+            return await target.DeliverAsync(call, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return HttpOutcomes.FromException(ex, target.Name, timedOut: true);
+        }
+        catch (HttpRequestException ex)
+        {
+            return HttpOutcomes.FromException(ex, target.Name, timedOut: false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug in a target must not lose the event: it is retried and, if it persists, dead-lettered.
+            LogTargetBug(logger, ex, target.Name);
+            return new RetryLater($"unexpected {ex.GetType().Name} in target {target.Name}");
+        }
+    }
+
+    [LoggerMessage(3006, LogLevel.Error, "Target {Target} threw; the delivery will be retried.")]
+    private static partial void LogTargetBug(ILogger logger, Exception exception, string target);
+
+    [LoggerMessage(3007, LogLevel.Information, "Target {Target} rejected its credentials; re-read them from the secret store and tried once more.")]
+    private static partial void LogTokenRefreshed(ILogger logger, string target);
+}

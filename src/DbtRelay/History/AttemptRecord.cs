@@ -1,0 +1,15 @@
+namespace DbtRelay.History;
+
+/// <summary>
+/// One call to one target, or the decision not to make one (a dead letter before any call records no status).
+/// <paramref name="Redelivery"/> is 0 for the pipeline's own attempts and n for the n-th deliberate redelivery.
+/// </summary>
+public sealed record AttemptRecord(
+    int Attempt,
+    int Redelivery,
+    DateTimeOffset At,
+    string Outcome,
+    int? HttpStatus,
+    long DurationMs,
+    string? DownstreamId,
+    string Detail);

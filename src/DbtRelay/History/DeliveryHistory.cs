@@ -1,0 +1,183 @@
+using System.Globalization;
+using DbtRelay.Delivery.Ledger;
+using DbtRelay.Webhooks;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.History;
+
+/// <summary>
+/// Every accepted event's fate, kept in the ledger's own store (so it has the ledger's retention and needs no
+/// other service): one document per event, updated with If-Match as targets report, and one empty index key per
+/// event whose name sorts newest first. Written by the router and the delivery executor, never on the intake path.
+/// History is for people: a failed write is logged and the delivery goes on (the ledger stays the truth).
+/// </summary>
+public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvider time, ILogger<DeliveryHistory> logger)
+{
+    private const string DocumentPrefix = "history/events/";
+    private const string IndexPrefix = "history/index/";
+    private const long LatestMs = 9_999_999_999_999; // year 2286: 13 digits keep the names sortable as text
+    private const int MaxScanned = 1000;
+    private static readonly BinaryData Empty = BinaryData.FromString("{}");
+
+    /// <summary>Records the routing verdict: the targets queued (each <c>queued</c>) and the routes that did not match.</summary>
+    public async Task RecordRoutedAsync(EventEnvelope envelope, IReadOnlyList<(string Target, string? Type)> targets, IReadOnlyList<string> notMatched, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var timeline = NewTimeline(envelope) with
+            {
+                RoutedAt = time.GetUtcNow(),
+                NotMatched = notMatched,
+                Targets = targets.Select(t => new TargetTimeline(t.Target, t.Type, EventStatus.Queued, [])).ToList(),
+            };
+            timeline = timeline with { Status = EventStatus.Of(timeline.Targets) };
+            // A second routing of the same event (after a crash between queueing and recording) keeps the first record.
+            await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(new HistoryDocument(timeline, envelope)), cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWriteFailed(logger, ex, envelope.EventId);
+        }
+    }
+
+    /// <summary>Appends one attempt to a target's timeline and sets the target's state.</summary>
+    public async Task RecordAttemptAsync(EventEnvelope envelope, string target, string? targetType, string state, AttemptRecord attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await UpdateAsync(envelope, document =>
+            {
+                var current = Find(document.Timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+                return WithTarget(document, current with { Type = targetType ?? current.Type, State = state, Attempts = [.. current.Attempts, attempt] });
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWriteFailed(logger, ex, envelope.EventId);
+        }
+    }
+
+    /// <summary>
+    /// Reserves the next redelivery number of (event, target) and marks the target queued; null when the event is
+    /// not in the history. The number makes each deliberate redelivery its own ledger entry.
+    /// </summary>
+    public async Task<(HistoryDocument Document, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } found) return null;
+        var number = 0;
+        var updated = await UpdateAsync(found.Document.Event, document =>
+        {
+            var current = Find(document.Timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+            number = current.Redeliveries + 1;
+            return WithTarget(document, current with { State = EventStatus.Queued, Redeliveries = number });
+        }, cancellationToken).ConfigureAwait(false);
+        return (updated, number);
+    }
+
+    public async Task<HistoryDocument?> GetAsync(string eventId, CancellationToken cancellationToken) =>
+        (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false))?.Document;
+
+    /// <summary>
+    /// Events newest first that match <paramref name="query"/>. Filters are applied to the documents, so one call
+    /// looks at up to 1,000 events; when it stops there, <c>next</c> lets the caller go on.
+    /// </summary>
+    public async Task<EventPage> ListAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        var found = new List<EventSummary>(query.Limit);
+        var after = query.After is null ? null : IndexPrefix + query.After;
+        var scanned = 0;
+        while (true)
+        {
+            var keys = await store.ListKeysAsync(IndexPrefix, after, 100, cancellationToken).ConfigureAwait(false);
+            if (keys.Count == 0) return new EventPage(found, null);
+            foreach (var key in keys)
+            {
+                after = key;
+                scanned++;
+                var (received, eventId) = ParseIndexKey(key);
+                if (query.Since is { } since && received < since) return new EventPage(found, null);
+                if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is { } item && query.Matches(item.Document.Timeline))
+                {
+                    found.Add(EventSummary.Of(item.Document.Timeline));
+                    if (found.Count == query.Limit) return new EventPage(found, key[IndexPrefix.Length..]);
+                }
+                if (scanned >= MaxScanned) return new EventPage(found, key[IndexPrefix.Length..]);
+            }
+        }
+    }
+
+    private async Task<HistoryDocument> UpdateAsync(EventEnvelope envelope, Func<HistoryDocument, HistoryDocument> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await ReadAsync(envelope.EventId, cancellationToken).ConfigureAwait(false) is { } current)
+            {
+                var next = Recomputed(change(current.Document));
+                if (await store.TryReplaceAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), current.Version, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    return next;
+                }
+            }
+            else
+            {
+                // No routing record (it failed, or was pruned): start one from the event, so the attempt is not lost.
+                var next = Recomputed(change(new HistoryDocument(NewTimeline(envelope), envelope)));
+                if (await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
+                    return next;
+                }
+            }
+            // Another target of the same event wrote in between: read again. Contention is bounded by the targets.
+            if (attempt == 20) throw new InvalidOperationException($"history of {envelope.EventId} kept changing under 20 updates");
+        }
+    }
+
+    private async Task<(HistoryDocument Document, string Version)?> ReadAsync(string eventId, CancellationToken cancellationToken) =>
+        await store.ReadAsync(DocumentKey(eventId), cancellationToken).ConfigureAwait(false) is var (content, version)
+            ? (HistoryJson.DeserializeDocument(content), version)
+            : null;
+
+    private static TargetTimeline? Find(EventTimeline timeline, string target) => timeline.Targets.FirstOrDefault(t => t.Target == target);
+
+    private static HistoryDocument WithTarget(HistoryDocument document, TargetTimeline target)
+    {
+        var targets = document.Timeline.Targets.Where(t => t.Target != target.Target).Append(target).OrderBy(t => t.Target, StringComparer.Ordinal).ToList();
+        return document with { Timeline = document.Timeline with { Targets = targets } };
+    }
+
+    private static HistoryDocument Recomputed(HistoryDocument document) =>
+        document with { Timeline = document.Timeline with { Status = EventStatus.Of(document.Timeline.Targets) } };
+
+    private static EventTimeline NewTimeline(EventEnvelope e) => new()
+    {
+        EventId = e.EventId,
+        ReceivedAt = e.ReceivedAt,
+        Webhook = e.Webhook,
+        EventType = e.EventType,
+        AccountId = e.AccountId?.ToString(CultureInfo.InvariantCulture),
+        ProjectId = e.ProjectId,
+        EnvironmentId = e.EnvironmentId,
+        JobId = e.JobId,
+        RunId = e.RunId,
+        RunStatus = e.RunStatus,
+        Status = EventStatus.Queued,
+    };
+
+    private static string DocumentKey(string eventId) => DocumentPrefix + Uri.EscapeDataString(eventId);
+
+    private static string IndexKey(DateTimeOffset receivedAt, string eventId) =>
+        $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(eventId)}";
+
+    private static (DateTimeOffset Received, string EventId) ParseIndexKey(string key)
+    {
+        var rest = key.AsSpan(IndexPrefix.Length);
+        var slash = rest.IndexOf('/');
+        var inverted = long.Parse(rest[..slash], NumberStyles.None, CultureInfo.InvariantCulture);
+        return (DateTimeOffset.FromUnixTimeMilliseconds(LatestMs - inverted), Uri.UnescapeDataString(rest[(slash + 1)..].ToString()));
+    }
+
+    [LoggerMessage(7001, LogLevel.Warning, "Could not record {EventId} in the delivery history; delivery is not affected.")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string eventId);
+}

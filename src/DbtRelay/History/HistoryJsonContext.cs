@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace DbtRelay.History;
+
+[JsonSerializable(typeof(HistoryDocument))]
+[JsonSerializable(typeof(EventTimeline))]
+[JsonSerializable(typeof(EventPage))]
+internal sealed partial class HistoryJsonContext : JsonSerializerContext;
