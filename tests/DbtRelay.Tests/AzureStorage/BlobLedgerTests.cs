@@ -52,4 +52,8 @@ public sealed class BlobLedgerTests(Azurite azurite)
         Assert.Equal(ClaimStatus.Claimed, claim.Status);
         Assert.True((await storage.Ledger.ExistsAsync()).Value);
     }
+
+    [SkippableFact]
+    public async Task The_delivery_history_on_blobs_lists_newest_first_and_keeps_concurrent_attempts() =>
+        await HistoryScenario.RunAsync(new BlobConditionalStore(await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString)));
 }

@@ -53,6 +53,10 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public Task The_delivery_history_in_the_database_lists_newest_first_and_keeps_concurrent_attempts() =>
+        HistoryScenario.RunAsync(new SqliteConditionalStore(_database, _time));
+
+    [Fact]
     public async Task Of_many_concurrent_claimants_on_the_database_exactly_one_wins_and_completion_is_final()
     {
         var ledger = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
