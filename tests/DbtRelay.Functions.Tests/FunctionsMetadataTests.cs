@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DbtRelay.Delivery;
+using DbtRelay.Operations;
 
 namespace DbtRelay.Functions.Tests;
 
@@ -58,7 +59,10 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("Function", auth["ListDeadLetters"]);
         Assert.Equal("Function", auth["ReplayDeadLetters"]);
         Assert.Equal("Function", auth["ReplayDeadLetter"]);
-        Assert.Equal(5, auth.Count);
+        Assert.Equal("Function", auth["ListEvents"]);
+        Assert.Equal("Function", auth["GetEvent"]);
+        Assert.Equal("Function", auth["RedeliverEvent"]);
+        Assert.Equal(8, auth.Count);
     }
 
     [Fact]
@@ -79,6 +83,17 @@ public sealed class FunctionsMetadataTests
         Assert.Equal((DeadLetterRoutes.Base, "get"), routes["ListDeadLetters"]);
         Assert.Equal((DeadLetterRoutes.Replay, "post"), routes["ReplayDeadLetters"]);
         Assert.Equal((DeadLetterRoutes.ReplayOne, "post"), routes["ReplayDeadLetter"]);
+    }
+
+    [Fact]
+    public void The_events_routes_are_the_ones_serve_answers()
+    {
+        var routes = HttpFunctions().Where(f => f.Name.Contains("Event", StringComparison.Ordinal) && f.Name != "ReceiveDbtWebhook")
+            .ToDictionary(f => f.Name, f => (Route(f.Trigger), Methods(f.Trigger).Single()));
+
+        Assert.Equal((EventRoutes.List, "get"), routes["ListEvents"]);
+        Assert.Equal((EventRoutes.One, "get"), routes["GetEvent"]);
+        Assert.Equal((EventRoutes.Redeliver, "post"), routes["RedeliverEvent"]);
     }
 
     [Fact]

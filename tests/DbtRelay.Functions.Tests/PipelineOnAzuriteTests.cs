@@ -1,6 +1,7 @@
 using System.Net;
 using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
+using DbtRelay.History;
 using DbtRelay.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,7 +48,7 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddDbtRelayFunctions(configuration, _configPath);
-        services.AddSingleton<ReceiveDbtWebhook>().AddSingleton<PipelineFunctions>().AddSingleton<DeadLetterFunctions>();
+        services.AddSingleton<ReceiveDbtWebhook>().AddSingleton<PipelineFunctions>().AddSingleton<DeadLetterFunctions>().AddSingleton<EventFunctions>();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         _storage = _services.GetRequiredService<StorageClients>();
         foreach (var name in new[] { QueueNames.Events, QueueNames.Deliveries, QueueNames.DeadLetters }) await _storage.Queue(name).DeleteIfExistsAsync();
@@ -144,6 +145,33 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal("""{"replayed":1}""", FunctionRequests.BodyText(replayed));
         Assert.Equal(2, _crm.Received.Count);
         Assert.Equal("[]", FunctionRequests.BodyText(await ops.ListAsync(Get("ops/dead-letters"), default)));
+    }
+
+    [SkippableFact]
+    public async Task The_events_functions_show_the_timeline_and_redeliver_one_target()
+    {
+        await StartAsync();
+        _alerts.Script(new ScriptedAnswer(400));
+        var events = _services.GetRequiredService<EventFunctions>();
+
+        await PostAsync("wev_fn_events");
+        await RouteAllAsync();
+        await DeliverAllAsync();
+        var timeline = HistoryJson.DeserializeTimeline(System.Text.Encoding.UTF8.GetBytes(
+            FunctionRequests.BodyText(await events.GetAsync(Get("events/wev_fn_events"), "wev_fn_events", default))));
+        var listed = FunctionRequests.BodyText(await events.ListAsync(Get("events?status=dead-lettered&limit=200"), default));
+        var redeliver = await events.RedeliverAsync(Post("events/wev_fn_events/redeliver?target=crm"), "wev_fn_events", default);
+        await DeliverAllAsync();
+        var missing = await events.GetAsync(Get("events/wev_nowhere"), "wev_nowhere", default);
+
+        Assert.Equal(EventStatus.DeadLettered, timeline.Status);
+        Assert.Equal((EventStatus.Delivered, 200), (timeline.Targets.Single(t => t.Target == "crm").State, timeline.Targets.Single(t => t.Target == "crm").Attempts.Single().HttpStatus));
+        Assert.Equal((EventStatus.DeadLettered, 400), (timeline.Targets.Single(t => t.Target == "alerts").State, timeline.Targets.Single(t => t.Target == "alerts").Attempts.Single().HttpStatus));
+        Assert.Contains("\"eventId\":\"wev_fn_events\"", listed, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
+        Assert.Equal(2, _crm.Received.Count);
+        Assert.Single(_alerts.Received);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
     private static Microsoft.Azure.Functions.Worker.Http.HttpRequestData Get(string route) =>
