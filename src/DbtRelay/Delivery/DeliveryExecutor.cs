@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DbtRelay.Config;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.History;
@@ -5,6 +6,7 @@ using DbtRelay.Targets;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using DbtRelay.Telemetry;
 
 namespace DbtRelay.Delivery;
 
@@ -28,6 +30,9 @@ public sealed partial class DeliveryExecutor(
     {
         var e = delivery.Event;
         using var scope = logger.BeginScope(new EventLogScope(e, delivery.Target, delivery.Attempt));
+        using var activity = RelayTelemetry.StartFrom($"dbt-relay deliver {delivery.Target}", delivery.TraceParent ?? e.TraceParent)
+            ?.SetTag(TelemetryTags.EventId, e.EventId).SetTag(TelemetryTags.JobId, e.JobId).SetTag(TelemetryTags.RunId, e.RunId)
+            .SetTag(TelemetryTags.Target, delivery.Target).SetTag(TelemetryTags.Attempt, delivery.Attempt);
 
         if (!config.Targets.TryGetValue(delivery.Target, out var target))
         {
@@ -86,10 +91,27 @@ public sealed partial class DeliveryExecutor(
         return DeliveryResult.DeadLettered;
     }
 
-    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken) =>
-        history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
+    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        var name = state switch
+        {
+            EventStatus.Delivered => "delivered",
+            EventStatus.Retrying => "retried",
+            _ => "dead_lettered",
+        };
+        var target = new KeyValuePair<string, object?>("target", delivery.Target);
+        var type = new KeyValuePair<string, object?>("target_type", targetType ?? "unknown");
+        RelayTelemetry.Deliveries.Add(1, target, type, new KeyValuePair<string, object?>("outcome", name));
+        if (state == EventStatus.Delivered) RelayTelemetry.DeliveryLatency.Record((time.GetUtcNow() - delivery.Event.ReceivedAt).TotalSeconds, target, type);
+        if (Activity.Current is { } activity)
+        {
+            activity.SetTag(TelemetryTags.TargetType, targetType).SetTag(TelemetryTags.Outcome, name).SetTag("http.response.status_code", outcome.HttpStatus);
+            if (state != EventStatus.Delivered) activity.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(detail));
+        }
+        return history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
             new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
                 outcome.DownstreamId, DeadLetter.Capped(detail)), cancellationToken);
+    }
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]
     private static partial void LogDelivered(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string detail, long durationMs);

@@ -25,6 +25,9 @@ public sealed record DeliveryMessage
     /// <summary>The event itself, so a delivery needs no other storage to run.</summary>
     public required EventEnvelope Event { get; init; }
 
+    /// <summary>W3C traceparent of the routing (or redelivery) that queued this delivery.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>0 for the pipeline's own delivery; n for the n-th deliberate redelivery, which has its own ledger entry.</summary>
     public int Redelivery { get; init; }
 

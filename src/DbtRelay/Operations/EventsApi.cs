@@ -60,7 +60,7 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 continue;
             }
             if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not var (reserved, number)) continue;
-            var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = reserved.Event, Redelivery = number };
+            var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = reserved.Event, Redelivery = number, TraceParent = reserved.Event.TraceParent };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);
             redelivered.Add(new Redelivered(entry.Target, number));

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.History;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
+using DbtRelay.Telemetry;
 
 namespace DbtRelay.Routing;
 
@@ -25,12 +27,14 @@ public sealed partial class EventRouter(
     public async Task<RouteResult> RouteAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(new EventLogScope(envelope));
+        using var activity = RelayTelemetry.StartFrom("dbt-relay route", envelope.TraceParent)
+            ?.SetTag(TelemetryTags.EventId, envelope.EventId).SetTag(TelemetryTags.JobId, envelope.JobId).SetTag(TelemetryTags.RunId, envelope.RunId);
 
         var claim = await ledger.TryClaimAsync(LedgerKeys.Routed(envelope.EventId), RoutingLease, cancellationToken).ConfigureAwait(false);
         if (claim.Status == ClaimStatus.Completed)
         {
             LogDuplicate(logger, envelope.EventId);
-            return RouteResult.Duplicate;
+            return Counted(RouteResult.Duplicate);
         }
         if (claim.Status == ClaimStatus.Busy)
         {
@@ -50,7 +54,7 @@ public sealed partial class EventRouter(
             var now = time.GetUtcNow();
             foreach (var target in targets)
             {
-                var delivery = new DeliveryMessage { Target = target, Attempt = 1, FirstQueuedAt = now, Event = envelope };
+                var delivery = new DeliveryMessage { Target = target, Attempt = 1, FirstQueuedAt = now, Event = envelope, TraceParent = Activity.Current?.Id ?? envelope.TraceParent };
                 await queues.EnqueueDeliveryAsync(delivery, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -64,10 +68,23 @@ public sealed partial class EventRouter(
         if (targets.Count == 0)
         {
             LogNoMatch(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunStatus);
-            return RouteResult.NoMatch;
+            return Counted(RouteResult.NoMatch);
         }
         LogFannedOut(logger, envelope.EventId, envelope.EventType, envelope.JobId, envelope.RunId, string.Join(", ", targets));
-        return RouteResult.FannedOut;
+        return Counted(RouteResult.FannedOut);
+    }
+
+    private static RouteResult Counted(RouteResult result)
+    {
+        var name = result switch
+        {
+            RouteResult.FannedOut => "fanned_out",
+            RouteResult.NoMatch => "no_match",
+            _ => "duplicate",
+        };
+        RelayTelemetry.Routed.Add(1, new KeyValuePair<string, object?>("result", name));
+        Activity.Current?.SetTag(TelemetryTags.Outcome, name);
+        return result;
     }
 
     [LoggerMessage(2001, LogLevel.Information, "Routed {EventId} ({EventType}, job {JobId}, run {RunId}) to {Targets}.")]

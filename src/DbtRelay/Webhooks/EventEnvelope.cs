@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Serialization;
+using System.Diagnostics;
 
 namespace DbtRelay.Webhooks;
 
@@ -33,6 +34,9 @@ public sealed record EventEnvelope
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     /// <summary>Whitespace the signed body had before and after its object (dbt sends none); null when none.</summary>
+    /// <summary>W3C traceparent of the intake, so routing and delivery join the event's trace.</summary>
+    public string? TraceParent { get; init; }
+
     public string? BodyLeading { get; init; }
     public string? BodyTrailing { get; init; }
 
@@ -56,6 +60,7 @@ public sealed record EventEnvelope
         Body = body[Start(body.Span)..End(body.Span)],
         BodyLeading = Start(body.Span) > 0 ? Encoding.ASCII.GetString(body.Span[..Start(body.Span)]) : null,
         BodyTrailing = End(body.Span) < body.Length ? Encoding.ASCII.GetString(body.Span[End(body.Span)..]) : null,
+        TraceParent = Activity.Current?.Id,
     };
 
     private static int Start(ReadOnlySpan<byte> body)

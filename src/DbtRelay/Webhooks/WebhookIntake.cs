@@ -1,6 +1,8 @@
 using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using System.Diagnostics;
+using DbtRelay.Telemetry;
 
 namespace DbtRelay.Webhooks;
 
@@ -27,15 +29,44 @@ public sealed partial class WebhookIntake(
     /// </summary>
     public async ValueTask<IntakeDecision> ReceiveAsync(string method, Stream body, long? contentLength, string? authorization, CancellationToken cancellationToken)
     {
-        if (!string.Equals(method, AllowedMethods, StringComparison.OrdinalIgnoreCase)) return Rejected.MethodNotAllowed;
+        if (!string.Equals(method, AllowedMethods, StringComparison.OrdinalIgnoreCase)) return Measured(Rejected.MethodNotAllowed, time.GetTimestamp());
         if (await RequestBody.ReadAsync(body, contentLength, _options.MaxBodyBytes, cancellationToken).ConfigureAwait(false) is not { } bytes)
         {
-            return Rejected.TooLarge(_options.MaxBodyBytes);
+            return Measured(Rejected.TooLarge(_options.MaxBodyBytes), time.GetTimestamp());
         }
         return await DecideAsync(bytes, authorization, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The decision on a body already read, inside the event's first span and measured.</summary>
     public async ValueTask<IntakeDecision> DecideAsync(ReadOnlyMemory<byte> body, string? authorization, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        using var activity = RelayTelemetry.Source.StartActivity("dbt-relay intake", ActivityKind.Internal);
+        var decision = await DecideCoreAsync(body, authorization, cancellationToken).ConfigureAwait(false);
+        if (activity is not null)
+        {
+            activity.SetTag("http.response.status_code", decision.StatusCode);
+            if (decision is Accepted { Envelope: var e })
+            {
+                activity.SetTag(TelemetryTags.EventId, e.EventId).SetTag(TelemetryTags.JobId, e.JobId).SetTag(TelemetryTags.RunId, e.RunId);
+            }
+            else
+            {
+                activity.SetStatus(ActivityStatusCode.Error, ((Rejected)decision).Error);
+            }
+        }
+        return Measured(decision, started);
+    }
+
+    private IntakeDecision Measured(IntakeDecision decision, long started)
+    {
+        if (decision is Accepted accepted) RelayTelemetry.Accepted.Add(1, new KeyValuePair<string, object?>("webhook", accepted.Envelope.Webhook));
+        else RelayTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ((Rejected)decision).Error));
+        RelayTelemetry.IntakeDuration.Record(time.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("status", decision.StatusCode));
+        return decision;
+    }
+
+    private async ValueTask<IntakeDecision> DecideCoreAsync(ReadOnlyMemory<byte> body, string? authorization, CancellationToken cancellationToken)
     {
         if (body.Length > _options.MaxBodyBytes) return Rejected.TooLarge(_options.MaxBodyBytes);
 
