@@ -58,6 +58,7 @@ internal static class ServeHost
         registerStore(builder.Services);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<DemoRelay>();
+        ServeTelemetry.Add(builder);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -73,6 +74,7 @@ internal static class ServeHost
         });
         app.MapIntake();
         AdminEndpoints.MapOps(app);
+        ServeTelemetry.Map(app);
         app.Services.GetRequiredService<DemoRelay>().Map(app);
         return app;
     }

@@ -65,6 +65,12 @@ public sealed class EventsApiTests : IAsyncLifetime
     private async Task<EventTimeline> TimelineAsync(string eventId) =>
         HistoryJson.DeserializeTimeline(System.Text.Encoding.UTF8.GetBytes((await GetAsync($"/api/events/{eventId}")).Body));
 
+    /// <summary>Waits until every target of the event is delivered or dead-lettered (the event's status alone is not enough).</summary>
+    private Task SettledAsync(string eventId) =>
+        Eventually.True(async () => (await GetAsync($"/api/events/{eventId}")).Status == HttpStatusCode.OK
+            && (await TimelineAsync(eventId)).Targets is { Count: > 0 } targets
+            && targets.All(t => t.State is EventStatus.Delivered or EventStatus.DeadLettered));
+
     private Task<(int Exit, string Out, string Err)> CliAsync(params string[] arguments) =>
         ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey }, [.. arguments, "--url", Base.ToString()]);
 
@@ -72,7 +78,7 @@ public sealed class EventsApiTests : IAsyncLifetime
     public async Task The_timeline_shows_a_delivered_and_a_dead_lettered_target_with_the_downstream_status_and_id()
     {
         await SendAsync("wev_timeline");
-        await Eventually.True(async () => (await GetAsync("/api/events/wev_timeline")).Body.Contains("dead-lettered", StringComparison.Ordinal));
+        await SettledAsync("wev_timeline");
 
         var timeline = await TimelineAsync("wev_timeline");
         Assert.Equal(EventStatus.DeadLettered, timeline.Status);
@@ -100,7 +106,7 @@ public sealed class EventsApiTests : IAsyncLifetime
         await SendAsync("wev_list_1");
         await SendAsync("wev_list_2", jobId: "9");
         await SendAsync("wev_list_3");
-        await Eventually.True(async () => (await GetAsync("/api/events?status=dead-lettered")).Body.Split("wev_list_").Length == 4);
+        foreach (var eventId in new[] { "wev_list_1", "wev_list_2", "wev_list_3" }) await SettledAsync(eventId);
 
         var all = HistoryJson.DeserializePage(System.Text.Encoding.UTF8.GetBytes((await GetAsync("/api/events")).Body));
         Assert.Equal(["wev_list_3", "wev_list_2", "wev_list_1"], all.Events.Select(e => e.EventId));
@@ -129,7 +135,7 @@ public sealed class EventsApiTests : IAsyncLifetime
     public async Task Redelivering_one_target_calls_it_again_and_leaves_the_others_alone()
     {
         await SendAsync("wev_redeliver");
-        await Eventually.True(async () => (await GetAsync("/api/events/wev_redeliver")).Body.Contains("dead-lettered", StringComparison.Ordinal));
+        await SettledAsync("wev_redeliver");
         Assert.Equal((1, 1), (_rudder.Starts("conn1"), _refusing.Received.Count));
 
         var (exit, output, error) = await CliAsync("redeliver", "wev_redeliver", "--target", "crm-sync");
@@ -166,6 +172,31 @@ public sealed class EventsApiTests : IAsyncLifetime
         Assert.Equal(2, wrong);
         Assert.Contains("refused the key", wrongError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_are_scraped_in_prometheus_text_with_the_admin_key_as_a_bearer_token()
+    {
+        await SendAsync("wev_metrics");
+        await SettledAsync("wev_metrics");
+
+        using var anonymous = await _http.GetAsync(new Uri(Base, "/metrics"));
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, new Uri(Base, "/metrics"));
+        scrape.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        using var scraped = await _http.SendAsync(scrape);
+        var text = await scraped.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
+        Assert.Equal("1", Sample(text, "dbtrelay_events_accepted_total", "webhook=\"prod\""));
+        Assert.Equal("1", Sample(text, "dbtrelay_deliveries_total", "outcome=\"dead_lettered\"", "target=\"erathos\"", "target_type=\"http\""));
+        Assert.Equal("1", Sample(text, "dbtrelay_deliveries_total", "outcome=\"delivered\"", "target=\"crm-sync\"", "target_type=\"rudderstack-retl\""));
+        Assert.Contains("dbtrelay_delivery_latency_seconds_count", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The value of the one Prometheus sample of <paramref name="metric"/> carrying every label given.</summary>
+    private static string Sample(string text, string metric, params string[] labels) =>
+        Assert.Single(text.Split('\n'), line => line.StartsWith(metric + "{", StringComparison.Ordinal)
+            && labels.All(l => line.Contains(l, StringComparison.Ordinal))).Split(' ')[^1];
 
     public async Task DisposeAsync()
     {

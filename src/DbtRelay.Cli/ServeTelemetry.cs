@@ -1,0 +1,52 @@
+using DbtRelay.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace DbtRelay.Cli;
+
+/// <summary>
+/// serve's telemetry: the relay's metrics always on <c>GET /metrics</c> (Prometheus text, behind the admin key), and
+/// traces, metrics and logs over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter
+/// reads the other <c>OTEL_*</c> settings itself). Without an endpoint no trace is recorded at all.
+/// </summary>
+internal static class ServeTelemetry
+{
+    public const string MetricsPath = "/metrics";
+
+    public static void Add(WebApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("dbt-relay", serviceVersion: RelayServiceCollectionExtensions.Version))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(RelayTelemetry.Name).AddPrometheusExporter();
+                if (otlp) metrics.AddOtlpExporter();
+            });
+        if (!otlp) return;
+        // The request span is the root: dbt's POST, then intake, routing and each delivery (with its HTTP call) below it.
+        telemetry.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(RelayTelemetry.Name).AddHttpClientInstrumentation().AddOtlpExporter())
+            .WithLogging(logging => logging.AddOtlpExporter(), options =>
+            {
+                // The EventId/RunId/JobId/Target/Attempt scope becomes attributes of every record.
+                options.IncludeScopes = true;
+                options.ParseStateValues = true;
+            });
+    }
+
+    /// <summary>The scrape endpoint, off (404) without the relay-admin-key secret like the rest of the ops API.</summary>
+    public static void Map(WebApplication app) =>
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AddEndpointFilter(async (context, next) =>
+            await AdminEndpoints.IsAdminAsync(context.HttpContext) switch
+            {
+                null => Results.NotFound(),
+                false => Results.Unauthorized(),
+                true => await next(context),
+            });
+}
