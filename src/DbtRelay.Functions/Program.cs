@@ -6,5 +6,6 @@ var builder = FunctionsApplication.CreateBuilder(args);
 
 // relay.json ships with the app; an invalid one stops the host at startup with every problem and its path.
 builder.Services.AddDbtRelayFunctions(builder.Configuration, Path.Combine(AppContext.BaseDirectory, "relay.json"));
+builder.Services.AddDbtRelayTelemetry(builder.Configuration);
 
 builder.Build().Run();

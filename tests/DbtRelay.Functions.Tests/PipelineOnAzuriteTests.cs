@@ -6,6 +6,7 @@ using DbtRelay.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Logs;
 
 namespace DbtRelay.Functions.Tests;
 
@@ -35,7 +36,7 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
             """);
     }
 
-    private async Task StartAsync()
+    private async Task StartAsync(Action<IServiceCollection>? more = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -48,6 +49,7 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddDbtRelayFunctions(configuration, _configPath);
+        more?.Invoke(services);
         services.AddSingleton<ReceiveDbtWebhook>().AddSingleton<PipelineFunctions>().AddSingleton<DeadLetterFunctions>().AddSingleton<EventFunctions>();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         _storage = _services.GetRequiredService<StorageClients>();
@@ -172,6 +174,38 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(2, _crm.Received.Count);
         Assert.Single(_alerts.Received);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task Worker_log_records_carry_the_event_and_target_as_attributes_for_application_insights()
+    {
+        var logs = new List<LogRecord>();
+        // As Program.cs registers it, with an in-memory exporter where Application Insights would be.
+        await StartAsync(services => services.AddDbtRelayTelemetry(new ConfigurationBuilder().Build(), t => t.WithLogging(l => l.AddInMemoryExporter(logs))));
+
+        await PostAsync("wev_fn_otel");
+        await RouteAllAsync();
+        await DeliverAllAsync();
+
+        // The HTTP client's own line knows nothing of dbt: what it carries comes from the relay's scope.
+        var call = logs.Where(l => l.CategoryName!.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal)).Select(Attributes)
+            .First(a => a.GetValueOrDefault("EventId") == "wev_fn_otel" && a.GetValueOrDefault("Target") == "crm");
+        Assert.Equal(("123", "70000001", "1"), (call["JobId"], call["RunId"], call["Attempt"]));
+        var delivered = logs.Where(l => l.CategoryName == "DbtRelay.Delivery.DeliveryExecutor").Select(Attributes)
+            .Single(a => a.GetValueOrDefault("EventId") == "wev_fn_otel" && a.GetValueOrDefault("Target") == "crm");
+        Assert.Equal("1", delivered["Attempt"]);
+    }
+
+    /// <summary>A record's attributes and scope values: what the Azure Monitor exporter turns into custom dimensions.</summary>
+    private static Dictionary<string, string?> Attributes(LogRecord record)
+    {
+        var all = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in record.Attributes ?? []) all[key] = value?.ToString();
+        record.ForEachScope((scope, into) =>
+        {
+            foreach (var (key, value) in scope) into[key] = value?.ToString();
+        }, all);
+        return all;
     }
 
     private static Microsoft.Azure.Functions.Worker.Http.HttpRequestData Get(string route) =>
