@@ -45,6 +45,13 @@ param keyVaultPurgeProtection bool = false
 @description('Recover the soft-deleted vault of a previous `azd down` of this environment instead of creating it.')
 param keyVaultRecover bool = false
 
+@description('E-mail address alerted when a delivery is dead-lettered or invalid signatures burst. Empty: alert rules without a recipient.')
+param alertEmailAddress string = ''
+
+@description('Invalid webhook signatures within 5 minutes that raise the alert.')
+@minValue(1)
+param invalidSignatureAlertThreshold int = 20
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -121,6 +128,19 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    alertEmailAddress: alertEmailAddress
+    invalidSignatureThreshold: invalidSignatureAlertThreshold
   }
 }
 

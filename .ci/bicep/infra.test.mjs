@@ -20,7 +20,7 @@ test('storage refuses shared keys, public blobs, plain HTTP and old TLS', () => 
 });
 
 test('the queues and the ledger container are the ones the code uses', () => {
-  const code = readFileSync(join(repoRoot, 'src/DbtRelay/Delivery/IRelayQueues.cs'), 'utf8');
+  const code = readFileSync(join(repoRoot, 'src/DbtRelay/Delivery/QueueNames.cs'), 'utf8');
   const queues = [...code.matchAll(/const string \w+ = "([^"]+)";/g)].map((m) => m[1]);
   assert.deepEqual(queues.sort(), ['dbt-deliveries', 'dbt-deliveries-failed', 'dbt-events']);
   assert.deepEqual([...storage.variables.queueNames].sort(), queues);
@@ -151,4 +151,29 @@ test('main.parameters.json and azure.yaml agree with main.bicep and the reposito
   assert.ok(existsSync(join(repoRoot, project, 'DbtRelay.Functions.csproj')));
   assert.match(azure, /host:\s*function/);
   assert.match(azure, /path:\s*infra/);
+});
+
+test('a dead-lettered delivery and a burst of invalid signatures alert, by the counters the app exports', () => {
+  const alerts = module('alerts');
+  const rules = resources(alerts, 'Microsoft.Insights/scheduledQueryRules');
+  assert.equal(rules.length, 2);
+  const queries = rules.map((r) => r.properties.criteria.allOf[0].query);
+  // The metric names and tags are the ones the library's Meter records (RelayTelemetry.cs).
+  const telemetry = readFileSync(join(repoRoot, 'src/DbtRelay/Telemetry/RelayTelemetry.cs'), 'utf8');
+  for (const name of ['dbtrelay.deliveries', 'dbtrelay.events.rejected']) assert.ok(telemetry.includes(`"${name}"`), name);
+  const deadLetter = rules.find((r) => queries[rules.indexOf(r)].includes('"dbtrelay.deliveries"'));
+  assert.match(deadLetter.properties.criteria.allOf[0].query, /outcome\) == "dead_lettered"/);
+  assert.equal(deadLetter.properties.criteria.allOf[0].threshold, 0);
+  assert.equal(deadLetter.properties.criteria.allOf[0].operator, 'GreaterThan');
+  assert.ok(queries.some((q) => q.includes('"dbtrelay.events.rejected"') && q.includes('"invalid_signature"')));
+  for (const rule of rules) {
+    assert.deepEqual(rule.properties.scopes, ["[parameters('appInsightsId')]"]);
+    assert.equal(rule.properties.evaluationFrequency, 'PT5M');
+  }
+  // The e-mail address is a parameter (azd env DBT_RELAY_ALERT_EMAIL); without one no action group is created.
+  const group = one(alerts, 'Microsoft.Insights/actionGroups');
+  assert.equal(group.condition, "[not(empty(parameters('alertEmailAddress')))]");
+  assert.equal(group.properties.emailReceivers[0].emailAddress, "[parameters('alertEmailAddress')]");
+  assert.equal(main.parameters.alertEmailAddress.defaultValue, '');
+  assert.equal(parametersFile.alertEmailAddress.value, '${DBT_RELAY_ALERT_EMAIL=}');
 });

@@ -75,6 +75,7 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
 }]
 
 // dbt redelivers within hours; a month of ledger entries is ample to deduplicate, and keeps the container small.
+// The delivery history (history/ in the same container) has the same 30 days.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'

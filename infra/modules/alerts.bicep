@@ -1,0 +1,112 @@
+// Alerts an operator needs without watching a dashboard: a delivery was dead-lettered (every one is a sync that did
+// not happen), and a burst of invalid signatures (a misconfigured secret after a rotation, or someone probing the
+// webhook). Both read the relay's own OpenTelemetry counters, which the app exports to Application Insights as
+// customMetrics (dbtrelay.deliveries, dbtrelay.events.rejected).
+param resourceToken string
+param location string
+param tags object
+param appInsightsId string
+
+@description('Where alerts are e-mailed. Empty: the rules exist (and show in the portal) but notify no one.')
+param alertEmailAddress string
+
+@description('Invalid signatures within 5 minutes that count as a burst.')
+param invalidSignatureThreshold int
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmailAddress)) {
+  name: 'ag-${resourceToken}'
+  location: 'Global'
+  tags: tags
+  properties: {
+    groupShortName: 'dbtrelay'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator'
+        emailAddress: alertEmailAddress
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+var actions = empty(alertEmailAddress) ? [] : [ actionGroup.id ]
+
+resource deadLetters 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-dead-letter-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'dbt-relay: a delivery was dead-lettered'
+    description: 'A downstream sync will not happen without an operator. `dbt-relay events --status dead-lettered` lists them; `dbt-relay trace <eventId>` says why.'
+    severity: 1
+    enabled: true
+    scopes: [ appInsightsId ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dbtrelay.deliveries" and tostring(customDimensions.outcome) == "dead_lettered" | extend target = tostring(customDimensions.target) | summarize deadLettered = sum(valueSum) by target'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'deadLettered'
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [ '*' ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+resource invalidSignatures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-invalid-signatures-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'dbt-relay: a burst of invalid webhook signatures'
+    description: 'dbt Cloud events are being refused with 401: check the webhook secret (after a rotation both secrets must be configured), or someone is probing the endpoint.'
+    severity: 2
+    enabled: true
+    scopes: [ appInsightsId ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dbtrelay.events.rejected" and tostring(customDimensions.reason) == "invalid_signature" | summarize rejected = sum(valueSum)'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'rejected'
+          operator: 'GreaterThan'
+          threshold: invalidSignatureThreshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+output actionGroupId string = empty(alertEmailAddress) ? '' : actionGroup.id
