@@ -4,6 +4,7 @@ using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.History;
+using DbtRelay.Operations;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
@@ -54,7 +55,7 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<WebhookIntake>();
         services.AddSingleton<EventRouter>();
         services.AddSingleton<DeliveryHistory>();
-        services.AddSingleton<DbtRelay.Operations.EventsApi>();
+        services.AddSingleton<EventsApi>();
         services.AddSingleton<TargetSecrets>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<DeliveryExecutor>();
