@@ -122,9 +122,9 @@ public sealed partial class DeliveryExecutor(
     [LoggerMessage(3003, LogLevel.Error, "Dead-lettered {EventId} (run {RunId}, job {JobId}) for {Target} after attempt {Attempt}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string eventId, string? runId, string? jobId, string target, int attempt, string reason);
 
-    [LoggerMessage(3004, LogLevel.Information, "{EventId} was already delivered to {Target} ({Detail}); skipping the duplicate.")]
+    [LoggerMessage(3004, LogLevel.Debug, "{EventId} was already delivered to {Target} ({Detail}); skipping the duplicate.")]
     private static partial void LogDuplicate(ILogger logger, string eventId, string target, string? detail);
 
-    [LoggerMessage(3005, LogLevel.Information, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
+    [LoggerMessage(3005, LogLevel.Debug, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
     private static partial void LogBusy(ILogger logger, string eventId, string target, long delayMs);
 }

@@ -7,13 +7,14 @@ namespace DbtRelay.History;
 
 /// <summary>
 /// Every accepted event's fate, kept in the ledger's own store (so it has the ledger's retention and needs no
-/// other service): one document per event, updated with If-Match as targets report, and one empty index key per
-/// event whose name sorts newest first. Written by the router and the delivery executor, never on the intake path.
+/// other service): one small timeline document per event, updated with If-Match as targets report; the event itself
+/// (for redelivery), written once beside it; and one empty index key per event whose name sorts newest first. Written by the router and the delivery executor, never on the intake path.
 /// History is for people: a failed write is logged and the delivery goes on (the ledger stays the truth).
 /// </summary>
 public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvider time, ILogger<DeliveryHistory> logger)
 {
     private const string DocumentPrefix = "history/events/";
+    private const string EnvelopePrefix = "history/envelopes/";
     private const string IndexPrefix = "history/index/";
     private const long LatestMs = 9_999_999_999_999; // year 2286: 13 digits keep the names sortable as text
     private const int MaxScanned = 1000;
@@ -32,8 +33,8 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
             };
             timeline = timeline with { Status = EventStatus.Of(timeline.Targets) };
             // A second routing of the same event (after a crash between queueing and recording) keeps the first record.
-            await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(new HistoryDocument(timeline, envelope)), cancellationToken).ConfigureAwait(false);
-            await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
+            await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(timeline), cancellationToken).ConfigureAwait(false);
+            await WriteEventAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -46,10 +47,10 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     {
         try
         {
-            await UpdateAsync(envelope, document =>
+            await UpdateAsync(envelope, timeline =>
             {
-                var current = Find(document.Timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
-                return WithTarget(document, current with { Type = targetType ?? current.Type, State = state, Attempts = [.. current.Attempts, attempt] });
+                var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+                return WithTarget(timeline, current with { Type = targetType ?? current.Type, State = state, Attempts = [.. current.Attempts, attempt] });
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -62,21 +63,22 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     /// Reserves the next redelivery number of (event, target) and marks the target queued; null when the event is
     /// not in the history. The number makes each deliberate redelivery its own ledger entry.
     /// </summary>
-    public async Task<(HistoryDocument Document, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
+    public async Task<(EventEnvelope Event, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
     {
-        if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } found) return null;
+        if (await store.ReadAsync(EnvelopeKey(eventId), cancellationToken).ConfigureAwait(false) is not var (content, _)) return null;
+        var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory().Span);
         var number = 0;
-        var updated = await UpdateAsync(found.Document.Event, document =>
+        await UpdateAsync(envelope, timeline =>
         {
-            var current = Find(document.Timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+            var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
             number = current.Redeliveries + 1;
-            return WithTarget(document, current with { State = EventStatus.Queued, Redeliveries = number });
+            return WithTarget(timeline, current with { State = EventStatus.Queued, Redeliveries = number });
         }, cancellationToken).ConfigureAwait(false);
-        return (updated, number);
+        return (envelope, number);
     }
 
-    public async Task<HistoryDocument?> GetAsync(string eventId, CancellationToken cancellationToken) =>
-        (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false))?.Document;
+    public async Task<EventTimeline?> GetAsync(string eventId, CancellationToken cancellationToken) =>
+        (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false))?.Timeline;
 
     /// <summary>
     /// Events newest first that match <paramref name="query"/>. Filters are applied to the documents, so one call
@@ -97,9 +99,9 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
                 scanned++;
                 var (received, eventId) = ParseIndexKey(key);
                 if (query.Since is { } since && received < since) return new EventPage(found, null);
-                if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is { } item && query.Matches(item.Document.Timeline))
+                if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is { } item && query.Matches(item.Timeline))
                 {
-                    found.Add(EventSummary.Of(item.Document.Timeline));
+                    found.Add(EventSummary.Of(item.Timeline));
                     if (found.Count == query.Limit) return new EventPage(found, key[IndexPrefix.Length..]);
                 }
                 if (scanned >= MaxScanned) return new EventPage(found, key[IndexPrefix.Length..]);
@@ -107,26 +109,26 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
     }
 
-    private async Task<HistoryDocument> UpdateAsync(EventEnvelope envelope, Func<HistoryDocument, HistoryDocument> change, CancellationToken cancellationToken)
+    private async Task UpdateAsync(EventEnvelope envelope, Func<EventTimeline, EventTimeline> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             if (await ReadAsync(envelope.EventId, cancellationToken).ConfigureAwait(false) is { } current)
             {
-                var next = Recomputed(change(current.Document));
+                var next = Recomputed(change(current.Timeline));
                 if (await store.TryReplaceAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), current.Version, cancellationToken).ConfigureAwait(false) is not null)
                 {
-                    return next;
+                    return;
                 }
             }
             else
             {
                 // No routing record (it failed, or was pruned): start one from the event, so the attempt is not lost.
-                var next = Recomputed(change(new HistoryDocument(NewTimeline(envelope), envelope)));
+                var next = Recomputed(change(NewTimeline(envelope)));
                 if (await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), cancellationToken).ConfigureAwait(false) is not null)
                 {
-                    await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
-                    return next;
+                    await WriteEventAsync(envelope, cancellationToken).ConfigureAwait(false);
+                    return;
                 }
             }
             // Another target of the same event wrote in between: read again. Contention is bounded by the targets.
@@ -134,21 +136,25 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
     }
 
-    private async Task<(HistoryDocument Document, string Version)?> ReadAsync(string eventId, CancellationToken cancellationToken) =>
+    private async Task<(EventTimeline Timeline, string Version)?> ReadAsync(string eventId, CancellationToken cancellationToken) =>
         await store.ReadAsync(DocumentKey(eventId), cancellationToken).ConfigureAwait(false) is var (content, version)
-            ? (HistoryJson.DeserializeDocument(content), version)
+            ? (HistoryJson.DeserializeTimeline(content.ToMemory().Span), version)
             : null;
+
+    private async Task WriteEventAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        await store.TryCreateAsync(EnvelopeKey(envelope.EventId), BinaryData.FromBytes(WebhookJson.Serialize(envelope)), cancellationToken).ConfigureAwait(false);
+        await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
+    }
 
     private static TargetTimeline? Find(EventTimeline timeline, string target) => timeline.Targets.FirstOrDefault(t => t.Target == target);
 
-    private static HistoryDocument WithTarget(HistoryDocument document, TargetTimeline target)
+    private static EventTimeline WithTarget(EventTimeline timeline, TargetTimeline target) => timeline with
     {
-        var targets = document.Timeline.Targets.Where(t => t.Target != target.Target).Append(target).OrderBy(t => t.Target, StringComparer.Ordinal).ToList();
-        return document with { Timeline = document.Timeline with { Targets = targets } };
-    }
+        Targets = timeline.Targets.Where(t => t.Target != target.Target).Append(target).OrderBy(t => t.Target, StringComparer.Ordinal).ToList(),
+    };
 
-    private static HistoryDocument Recomputed(HistoryDocument document) =>
-        document with { Timeline = document.Timeline with { Status = EventStatus.Of(document.Timeline.Targets) } };
+    private static EventTimeline Recomputed(EventTimeline timeline) => timeline with { Status = EventStatus.Of(timeline.Targets) };
 
     private static EventTimeline NewTimeline(EventEnvelope e) => new()
     {
@@ -166,6 +172,8 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     };
 
     private static string DocumentKey(string eventId) => DocumentPrefix + Uri.EscapeDataString(eventId);
+
+    private static string EnvelopeKey(string eventId) => EnvelopePrefix + Uri.EscapeDataString(eventId);
 
     private static string IndexKey(DateTimeOffset receivedAt, string eventId) =>
         $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(eventId)}";

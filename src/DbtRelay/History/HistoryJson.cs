@@ -8,14 +8,12 @@ public static class HistoryJson
 {
     internal static readonly HistoryJsonContext Context = new(WebhookJson.Options());
 
-    public static byte[] Serialize(EventTimeline timeline) => JsonSerializer.SerializeToUtf8Bytes(timeline, Context.EventTimeline);
+    public static byte[] ToJson(EventTimeline timeline) => JsonSerializer.SerializeToUtf8Bytes(timeline, Context.EventTimeline);
     public static byte[] Serialize(EventPage page) => JsonSerializer.SerializeToUtf8Bytes(page, Context.EventPage);
     public static EventTimeline DeserializeTimeline(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, Context.EventTimeline) ?? throw new JsonException("An event timeline was JSON null.");
     public static EventPage DeserializePage(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, Context.EventPage) ?? throw new JsonException("An event page was JSON null.");
 
-    internal static BinaryData Serialize(HistoryDocument document) => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(document, Context.HistoryDocument));
-    internal static HistoryDocument DeserializeDocument(BinaryData content) =>
-        JsonSerializer.Deserialize(content.ToMemory().Span, Context.HistoryDocument) ?? throw new JsonException("A history document was JSON null.");
+    internal static BinaryData Serialize(EventTimeline timeline) => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(timeline, Context.EventTimeline));
 }

@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace DbtRelay.History;
 
-[JsonSerializable(typeof(HistoryDocument))]
 [JsonSerializable(typeof(EventTimeline))]
 [JsonSerializable(typeof(EventPage))]
 internal sealed partial class HistoryJsonContext : JsonSerializerContext;

@@ -24,8 +24,8 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
     }
 
     public async Task<OpsAnswer> GetAsync(string eventId, CancellationToken cancellationToken) =>
-        await history.GetAsync(eventId, cancellationToken).ConfigureAwait(false) is { } document
-            ? new OpsAnswer(200, HistoryJson.Serialize(document.Timeline))
+        await history.GetAsync(eventId, cancellationToken).ConfigureAwait(false) is { } timeline
+            ? new OpsAnswer(200, HistoryJson.ToJson(timeline))
             : NotFound(eventId);
 
     /// <summary>
@@ -35,8 +35,8 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
     /// </summary>
     public async Task<OpsAnswer> RedeliverAsync(string eventId, string? target, CancellationToken cancellationToken)
     {
-        if (await history.GetAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } document) return NotFound(eventId);
-        var known = document.Timeline.Targets;
+        if (await history.GetAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } timeline) return NotFound(eventId);
+        var known = timeline.Targets;
         if (target is not null && known.All(t => t.Target != target))
         {
             return Error(400, "unknown_target", known.Count == 0
@@ -59,8 +59,8 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 skipped.Add(new NotRedelivered(entry.Target, $"still {entry.State}: the pipeline has not finished with it"));
                 continue;
             }
-            if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not var (reserved, number)) continue;
-            var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = reserved.Event, Redelivery = number, TraceParent = reserved.Event.TraceParent };
+            if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not var (envelope, number)) continue;
+            var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);
             redelivered.Add(new Redelivered(entry.Target, number));

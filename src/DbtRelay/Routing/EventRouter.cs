@@ -87,12 +87,12 @@ public sealed partial class EventRouter(
         return result;
     }
 
-    [LoggerMessage(2001, LogLevel.Information, "Routed {EventId} ({EventType}, job {JobId}, run {RunId}) to {Targets}.")]
+    [LoggerMessage(2001, LogLevel.Debug, "Routed {EventId} ({EventType}, job {JobId}, run {RunId}) to {Targets}.")]
     private static partial void LogFannedOut(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string targets);
 
-    [LoggerMessage(2002, LogLevel.Information, "No route matches {EventId} ({EventType}, job {JobId}, status {RunStatus}); nothing to do.")]
+    [LoggerMessage(2002, LogLevel.Debug, "No route matches {EventId} ({EventType}, job {JobId}, status {RunStatus}); nothing to do.")]
     private static partial void LogNoMatch(ILogger logger, string eventId, string eventType, string? jobId, string? runStatus);
 
-    [LoggerMessage(2003, LogLevel.Information, "{EventId} was already routed; ignoring the redelivery.")]
+    [LoggerMessage(2003, LogLevel.Debug, "{EventId} was already routed; ignoring the redelivery.")]
     private static partial void LogDuplicate(ILogger logger, string eventId);
 }

@@ -143,6 +143,6 @@ public sealed partial class WebhookIntake(
     [LoggerMessage(1004, LogLevel.Warning, "Rejected a webhook signed with {Webhook}: {Problem}")]
     private static partial void LogNotAnEvent(ILogger logger, string webhook, string problem);
 
-    [LoggerMessage(1005, LogLevel.Information, "Accepted {EventId} ({EventType}) job {JobId} run {RunId} via webhook {Webhook}.")]
+    [LoggerMessage(1005, LogLevel.Debug, "Accepted {EventId} ({EventType}) job {JobId} run {RunId} via webhook {Webhook}.")]
     private static partial void LogAccepted(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string webhook);
 }

@@ -32,7 +32,7 @@ internal static class HistoryScenario
             new AttemptRecord(1, 0, time.GetUtcNow(), t == "d" ? EventStatus.DeadLettered : EventStatus.Delivered, t == "d" ? 400 : 200, 12, t == "a" ? "sync_9" : null, "answered"), default)));
         await history.RecordAttemptAsync(second, "a", "http", EventStatus.Retrying, new AttemptRecord(1, 0, time.GetUtcNow(), EventStatus.Retrying, 503, 5, null, "answered 503"), default);
 
-        var timeline = (await history.GetAsync("wev_h1", default))!.Timeline;
+        var timeline = (await history.GetAsync("wev_h1", default))!;
         Assert.Equal(EventStatus.DeadLettered, timeline.Status);
         Assert.Equal(targets, timeline.Targets.Select(t => t.Target));
         Assert.All(timeline.Targets, t => Assert.Single(t.Attempts));
@@ -54,7 +54,7 @@ internal static class HistoryScenario
 
         var reserved = await history.ReserveRedeliveryAsync("wev_h1", "d", "http", default);
         Assert.Equal(1, reserved!.Value.Redelivery);
-        Assert.Equal(EventStatus.Queued, (await history.GetAsync("wev_h1", default))!.Timeline.Status);
+        Assert.Equal(EventStatus.Queued, (await history.GetAsync("wev_h1", default))!.Status);
         Assert.Null(await history.ReserveRedeliveryAsync("wev_missing", "d", "http", default));
     }
 }
