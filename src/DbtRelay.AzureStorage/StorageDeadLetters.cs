@@ -69,7 +69,7 @@ public sealed class StorageDeadLetters(StorageClients storage, IRelayQueues queu
     {
         try
         {
-            return DeliveryJson.DeserializeDeadLetter(body.ToMemory().Span);
+            return DeliveryJson.DeserializeDeadLetter(body.ToMemory());
         }
         catch (JsonException)
         {

@@ -52,6 +52,9 @@ internal static class ServeHost
         {
             builder.Logging.AddSimpleConsole(o => o.IncludeScopes = false);
         }
+        // Per-request "Request starting/finished" lines are never wanted here, and while that category is enabled
+        // ASP.NET Core starts an Activity for every request: a cost under load. Kestrel still logs request failures.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.UseUrls(urls);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         builder.Services.AddDbtRelay(builder.Configuration, relayConfig);

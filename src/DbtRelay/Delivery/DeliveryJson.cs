@@ -13,11 +13,11 @@ public static class DeliveryJson
     public static byte[] Serialize(IReadOnlyList<DeadLetterSummary> deadLetters) => JsonSerializer.SerializeToUtf8Bytes(deadLetters, Context.IReadOnlyListDeadLetterSummary);
     public static byte[] Serialize(ReplayAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ReplayAnswer);
 
-    public static DeliveryMessage DeserializeDelivery(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, Context.DeliveryMessage)
+    public static DeliveryMessage DeserializeDelivery(ReadOnlyMemory<byte> json) =>
+        WebhookJson.Read(json, Context.DeliveryMessage)
         ?? throw new JsonException("The queue message is not a delivery message (it was JSON null).");
 
-    public static DeadLetter DeserializeDeadLetter(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, Context.DeadLetter)
+    public static DeadLetter DeserializeDeadLetter(ReadOnlyMemory<byte> json) =>
+        WebhookJson.Read(json, Context.DeadLetter)
         ?? throw new JsonException("The queue message is not a dead letter (it was JSON null).");
 }

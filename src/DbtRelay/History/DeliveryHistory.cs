@@ -66,7 +66,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     public async Task<(EventEnvelope Event, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
     {
         if (await store.ReadAsync(EnvelopeKey(eventId), cancellationToken).ConfigureAwait(false) is not var (content, _)) return null;
-        var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory().Span);
+        var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory());
         var number = 0;
         await UpdateAsync(envelope, timeline =>
         {

@@ -119,9 +119,9 @@ public sealed partial class LocalPipeline(
         }
     }
 
-    private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(WebhookJson.DeserializeEnvelope(message.Span), CancellationToken.None);
+    private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(WebhookJson.DeserializeEnvelope(message), CancellationToken.None);
 
-    private Task DeliverAsync(ReadOnlyMemory<byte> message) => executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(message.Span), CancellationToken.None);
+    private Task DeliverAsync(ReadOnlyMemory<byte> message) => executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(message), CancellationToken.None);
 
     [LoggerMessage(5001, LogLevel.Error, "Handling a message from {Queue} failed unexpectedly; it comes back in 30 s.")]
     private static partial void LogUnexpected(ILogger logger, string queue, Exception exception);

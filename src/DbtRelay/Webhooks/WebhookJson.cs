@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace DbtRelay.Webhooks;
 
@@ -21,9 +22,12 @@ public static class WebhookJson
 
     internal static readonly WebhookJsonContext Context = new(Options());
 
+    /// <summary>Reads a whole message that carries an envelope (a delivery, a dead letter), body included.</summary>
+    public static T? Read<T>(ReadOnlyMemory<byte> json, JsonTypeInfo<T> typeInfo) => RawJsonObjectConverter.Read(json, typeInfo);
+
     public static byte[] Serialize(EventEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, Context.EventEnvelope);
 
-    public static EventEnvelope DeserializeEnvelope(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, Context.EventEnvelope)
+    public static EventEnvelope DeserializeEnvelope(ReadOnlyMemory<byte> json) =>
+        RawJsonObjectConverter.Read(json, Context.EventEnvelope)
         ?? throw new JsonException("The queue message is not an event envelope (it was JSON null).");
 }

@@ -82,7 +82,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var due = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Null(early);
-        Assert.Equal("wev_later", DeliveryJson.DeserializeDelivery(due!.Body.Span).Event.EventId);
+        Assert.Equal("wev_later", DeliveryJson.DeserializeDelivery(due!.Body).Event.EventId);
         Assert.Equal(0, await queues.CountDelayedAsync(default));
     }
 
@@ -131,7 +131,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var reopened = Queues();
         var routed = await ReceiveNowAsync(reopened, QueueNames.Events);
 
-        Assert.Equal(body, WebhookJson.DeserializeEnvelope(routed.Body.Span).SignedBody());
+        Assert.Equal(body, WebhookJson.DeserializeEnvelope(routed.Body).SignedBody());
         Assert.Equal(1, await reopened.CountDelayedAsync(default));
     }
 
@@ -172,7 +172,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
         Assert.Equal(1, replayed);
         Assert.Equal("wev_a", Assert.Single(left).EventId);
-        Assert.Equal("wev_b", DeliveryJson.DeserializeDelivery(delivery.Body.Span).Event.EventId);
+        Assert.Equal("wev_b", DeliveryJson.DeserializeDelivery(delivery.Body).Event.EventId);
     }
 
     [Fact]
