@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DbtRelay.Delivery;
 using DbtRelay.Routing;
 using DbtRelay.Webhooks;
@@ -14,6 +15,7 @@ namespace DbtRelay.InProcess;
 /// </summary>
 public sealed partial class LocalPipeline(
     IQueueConsumer queues,
+    IRelayQueues relayQueues,
     EventRouter router,
     DeliveryExecutor executor,
     IOptions<PipelineOptions> options,
@@ -25,6 +27,14 @@ public sealed partial class LocalPipeline(
     private static readonly TimeSpan AfterUnexpectedError = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>How long a delivery over its target's limit waits before it is looked at again.</summary>
+    private static readonly TimeSpan OverTargetLimit = TimeSpan.FromMilliseconds(200);
+
+    private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private long _lastDeferral = long.MinValue / 2;
+
+    private bool RecentlyDeferred => Environment.TickCount64 - Interlocked.Read(ref _lastDeferral) < OverTargetLimit.TotalMilliseconds * 2;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,7 +55,9 @@ public sealed partial class LocalPipeline(
     {
         try
         {
-            while (!cancellationToken.IsCancellationRequested && await queues.HasDueOrLeasedAsync(cancellationToken).ConfigureAwait(false))
+            // A delivery just put back for its target's limit is due again within moments: the drain waits for it too.
+            while (!cancellationToken.IsCancellationRequested
+                   && (await queues.HasDueOrLeasedAsync(cancellationToken).ConfigureAwait(false) || RecentlyDeferred))
             {
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }
@@ -121,7 +133,27 @@ public sealed partial class LocalPipeline(
 
     private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(WebhookJson.DeserializeEnvelope(message), CancellationToken.None);
 
-    private Task DeliverAsync(ReadOnlyMemory<byte> message) => executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(message), CancellationToken.None);
+    private async Task DeliverAsync(ReadOnlyMemory<byte> message)
+    {
+        var delivery = DeliveryJson.DeserializeDelivery(message);
+        if (_inFlight.AddOrUpdate(delivery.Target, 1, static (_, n) => n + 1) > _options.EffectiveMaxPerTarget)
+        {
+            _inFlight.AddOrUpdate(delivery.Target, 0, static (_, n) => n - 1);
+            // Queued again as a new message (the original completes): a release would count towards a store's
+            // poison limit, and this is not a failure.
+            await relayQueues.EnqueueDeliveryAsync(delivery, OverTargetLimit, CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lastDeferral, Environment.TickCount64);
+            return;
+        }
+        try
+        {
+            await executor.ExecuteAsync(delivery, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.AddOrUpdate(delivery.Target, 0, static (_, n) => n - 1);
+        }
+    }
 
     [LoggerMessage(5001, LogLevel.Error, "Handling a message from {Queue} failed unexpectedly; it comes back in 30 s.")]
     private static partial void LogUnexpected(ILogger logger, string queue, Exception exception);

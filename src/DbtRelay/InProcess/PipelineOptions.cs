@@ -15,6 +15,16 @@ public sealed class PipelineOptions
     [Range(1, 512)]
     public int DeliveryConcurrency { get; set; } = DefaultDeliveryConcurrency;
 
+    /// <summary>
+    /// Deliveries in flight at once to any one target (0, the default: no limit beyond <see cref="DeliveryConcurrency"/>).
+    /// With a slow downstream beside fast ones, set it below <see cref="DeliveryConcurrency"/> so the slow one never
+    /// holds every worker. A delivery over its target's limit goes back to the queue for a moment, not as an attempt.
+    /// </summary>
+    [Range(0, 512)]
+    public int MaxPerTarget { get; set; }
+
+    public int EffectiveMaxPerTarget => MaxPerTarget > 0 ? Math.Min(MaxPerTarget, DeliveryConcurrency) : DeliveryConcurrency;
+
     /// <summary>Events routed at once: routing waits only on the store, and the ledger dedupes concurrent copies.</summary>
     [Range(1, 64)]
     public int RouteConcurrency { get; set; } = 4;

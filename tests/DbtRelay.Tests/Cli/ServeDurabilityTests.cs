@@ -172,6 +172,37 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
         Assert.Equal(concurrency, downstream.MaxInFlight);
     }
 
+    [Fact]
+    public async Task A_slow_target_takes_at_most_its_share_of_the_workers_so_a_fast_one_is_not_held_back()
+    {
+        await using var slow = new FakeHttpEndpoint(delay: TimeSpan.FromMilliseconds(300));
+        await using var fast = new FakeHttpEndpoint();
+        var config = Path.Combine(_folder, "two-targets.json");
+        await File.WriteAllTextAsync(config, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "slow": { "type": "http", "url": "{{{slow.BaseUrl}}}sync" }, "fast": { "type": "http", "url": "{{{fast.BaseUrl}}}sync" } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["slow", "fast"] } ] }
+            """);
+        var error = new StringWriter();
+        await using var app = ServeHost.Build(config, "http://127.0.0.1:0", error, new ServeStore.InMemory(), new Dictionary<string, string?>
+        {
+            ["Secrets:dbt-webhook"] = Secret,
+            ["Pipeline:DeliveryConcurrency"] = "4",
+            ["Pipeline:MaxPerTarget"] = "2",
+        }) ?? throw new InvalidOperationException(error.ToString());
+        Assert.True(await ServeHost.StartAsync(app, error), error.ToString());
+        var webhook = new Uri(ServeHost.Addresses(app).Single() + RelayCli.WebhookPath);
+
+        for (var i = 0; i < 12; i++) Assert.Equal(HttpStatusCode.Accepted, await PostAsync(webhook, $"wev_share_{i}"));
+        await Eventually.True(() => fast.Received.Count == 12);
+        var slowWhenFastWasDone = slow.Received.Count;
+        await app.StopAsync(); // the drain still delivers every slow one, deferred or not
+
+        Assert.Equal(2, slow.MaxInFlight);
+        Assert.InRange(slowWhenFastWasDone, 0, 8); // 12 slow calls at 2 × 300 ms take ~1.8 s; the fast ones did not wait for them
+        Assert.Equal(12, slow.Received.Count);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync()
