@@ -55,6 +55,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         {
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
             connection.Open();
+            MoveLedgerToRowidTable(connection);
             Execute(connection, $$"""
                 PRAGMA auto_vacuum = INCREMENTAL; -- takes effect on a new file: retention can then hand free pages back
                 PRAGMA journal_mode = WAL;
@@ -67,12 +68,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
                   due_at INTEGER NOT NULL,
                   leased INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, leased, due_at);
-                CREATE TABLE IF NOT EXISTS ledger (
-                  key TEXT PRIMARY KEY,
-                  content BLOB NOT NULL,
-                  version INTEGER NOT NULL,
-                  updated_at INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE INDEX IF NOT EXISTS ledger_updated ON ledger (updated_at);
+                {{LedgerTable}}
                 CREATE TABLE IF NOT EXISTS dead_letters (
                   id INTEGER PRIMARY KEY AUTOINCREMENT,
                   event_id TEXT NOT NULL,
@@ -82,7 +78,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 -- ledger alike (a leased entry removed is a key free to claim, as when its lease runs out; the
                 -- delivery it guarded may be repeated, which is the crash's in-flight bound).
                 UPDATE messages SET leased = 0 WHERE leased = 1;
-                DELETE FROM ledger WHERE json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
+                DELETE FROM ledger WHERE key NOT LIKE 'history/%' AND json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
                 """);
             return new SqliteDatabase(full, connection, fileLock, durability);
         }
@@ -92,6 +88,37 @@ public sealed class SqliteDatabase : IAsyncDisposable
             fileLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The ledger (and the delivery history beside it) as an ordinary rowid table: its values run to kilobytes (a
+    /// history entry holds the event), and in a WITHOUT ROWID table anything over ~1 KB spills to an overflow page of
+    /// its own, which made the file about twice as large.
+    /// </summary>
+    private const string LedgerTable = """
+        CREATE TABLE IF NOT EXISTS ledger (
+          key TEXT PRIMARY KEY,
+          content BLOB NOT NULL,
+          version INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS ledger_updated ON ledger (updated_at);
+        """;
+
+    /// <summary>A database written by an earlier version keeps its ledger, moved once into the rowid table.</summary>
+    private static void MoveLedgerToRowidTable(SqliteConnection connection)
+    {
+        using var schema = connection.CreateCommand();
+        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'";
+        if (schema.ExecuteScalar() is not string sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)) return;
+        Execute(connection, $"""
+            BEGIN IMMEDIATE;
+            ALTER TABLE ledger RENAME TO ledger_without_rowid;
+            DROP INDEX IF EXISTS ledger_updated;
+            {LedgerTable}
+            INSERT INTO ledger (key, content, version, updated_at) SELECT key, content, version, updated_at FROM ledger_without_rowid;
+            DROP TABLE ledger_without_rowid;
+            COMMIT;
+            """);
     }
 
     /// <summary>Runs <paramref name="work"/> in the next group commit; completes after that commit.</summary>

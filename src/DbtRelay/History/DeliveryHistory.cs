@@ -7,34 +7,36 @@ namespace DbtRelay.History;
 
 /// <summary>
 /// Every accepted event's fate, kept in the ledger's own store (so it has the ledger's retention and needs no
-/// other service): one small timeline document per event, updated with If-Match as targets report; the event itself
-/// (for redelivery), written once beside it; and one empty index key per event whose name sorts newest first. Written by the router and the delivery executor, never on the intake path.
+/// other service): one small timeline document per event, updated with If-Match as targets report, and one index
+/// entry per event whose key sorts newest first and whose content is the event itself (for redelivery). Written by the router and the delivery executor, never on the intake path.
 /// History is for people: a failed write is logged and the delivery goes on (the ledger stays the truth).
 /// </summary>
 public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvider time, ILogger<DeliveryHistory> logger)
 {
     private const string DocumentPrefix = "history/events/";
-    private const string EnvelopePrefix = "history/envelopes/";
     private const string IndexPrefix = "history/index/";
     private const long LatestMs = 9_999_999_999_999; // year 2286: 13 digits keep the names sortable as text
     private const int MaxScanned = 1000;
-    private static readonly BinaryData Empty = BinaryData.FromString("{}");
 
-    /// <summary>Records the routing verdict: the targets queued (each <c>queued</c>) and the routes that did not match.</summary>
+    /// <summary>
+    /// Records the routing verdict: the targets queued (each <c>queued</c> until it reports) and the routes that did
+    /// not match. Merged into whatever a fast delivery already wrote, so it can follow the queueing instead of
+    /// delaying it.
+    /// </summary>
     public async Task RecordRoutedAsync(EventEnvelope envelope, IReadOnlyList<(string Target, string? Type)> targets, IReadOnlyList<string> notMatched, CancellationToken cancellationToken)
     {
         try
         {
-            var timeline = NewTimeline(envelope) with
+            var routedAt = time.GetUtcNow();
+            await UpdateAsync(envelope, timeline =>
             {
-                RoutedAt = time.GetUtcNow(),
-                NotMatched = notMatched,
-                Targets = targets.Select(t => new TargetTimeline(t.Target, t.Type, EventStatus.Queued, [])).ToList(),
-            };
-            timeline = timeline with { Status = EventStatus.Of(timeline.Targets) };
-            // A second routing of the same event (after a crash between queueing and recording) keeps the first record.
-            await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(timeline), cancellationToken).ConfigureAwait(false);
-            await WriteEventAsync(envelope, cancellationToken).ConfigureAwait(false);
+                var merged = timeline with { RoutedAt = timeline.RoutedAt ?? routedAt, NotMatched = notMatched };
+                foreach (var (target, type) in targets)
+                {
+                    if (Find(merged, target) is null) merged = WithTarget(merged, new TargetTimeline(target, type, EventStatus.Queued, []));
+                }
+                return merged;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -65,7 +67,11 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     /// </summary>
     public async Task<(EventEnvelope Event, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
     {
-        if (await store.ReadAsync(EnvelopeKey(eventId), cancellationToken).ConfigureAwait(false) is not var (content, _)) return null;
+        if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } found
+            || await store.ReadAsync(IndexKey(found.Timeline.ReceivedAt, eventId), cancellationToken).ConfigureAwait(false) is not var (content, _))
+        {
+            return null;
+        }
         var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory());
         var number = 0;
         await UpdateAsync(envelope, timeline =>
@@ -127,7 +133,9 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
                 var next = Recomputed(change(NewTimeline(envelope)));
                 if (await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), cancellationToken).ConfigureAwait(false) is not null)
                 {
-                    await WriteEventAsync(envelope, cancellationToken).ConfigureAwait(false);
+                    // The index entry holds the event, so a redelivery needs nothing else.
+                    await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), BinaryData.FromBytes(WebhookJson.Serialize(envelope)), cancellationToken)
+                        .ConfigureAwait(false);
                     return;
                 }
             }
@@ -140,12 +148,6 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         await store.ReadAsync(DocumentKey(eventId), cancellationToken).ConfigureAwait(false) is var (content, version)
             ? (HistoryJson.DeserializeTimeline(content.ToMemory().Span), version)
             : null;
-
-    private async Task WriteEventAsync(EventEnvelope envelope, CancellationToken cancellationToken)
-    {
-        await store.TryCreateAsync(EnvelopeKey(envelope.EventId), BinaryData.FromBytes(WebhookJson.Serialize(envelope)), cancellationToken).ConfigureAwait(false);
-        await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), Empty, cancellationToken).ConfigureAwait(false);
-    }
 
     private static TargetTimeline? Find(EventTimeline timeline, string target) => timeline.Targets.FirstOrDefault(t => t.Target == target);
 
@@ -173,7 +175,6 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
 
     private static string DocumentKey(string eventId) => DocumentPrefix + Uri.EscapeDataString(eventId);
 
-    private static string EnvelopeKey(string eventId) => EnvelopePrefix + Uri.EscapeDataString(eventId);
 
     private static string IndexKey(DateTimeOffset receivedAt, string eventId) =>
         $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(eventId)}";

@@ -45,10 +45,6 @@ public sealed partial class EventRouter(
 
         var verdicts = RouteMatcher.Explain(config, envelope);
         var targets = RouteMatcher.Targets(config, envelope);
-        // Recorded before the deliveries are queued, so their attempts always find the event's record.
-        await history.RecordRoutedAsync(envelope,
-            targets.Select(t => (t, config.Targets.TryGetValue(t, out var target) ? target.Type : null)).ToList(),
-            verdicts.Where(v => !v.Matched).Select(v => $"{v.Route.Name}: {v.WhyNot}").ToList(), cancellationToken).ConfigureAwait(false);
         try
         {
             var now = time.GetUtcNow();
@@ -64,6 +60,10 @@ public sealed partial class EventRouter(
             throw;
         }
         await ledger.CompleteAsync(claim, targets.Count == 0 ? "no route matched" : string.Join(",", targets), cancellationToken).ConfigureAwait(false);
+        // After the queueing, off the deliveries' path: merged with whatever their attempts wrote first.
+        await history.RecordRoutedAsync(envelope,
+            targets.Select(t => (t, config.Targets.TryGetValue(t, out var target) ? target.Type : null)).ToList(),
+            verdicts.Where(v => !v.Matched).Select(v => $"{v.Route.Name}: {v.WhyNot}").ToList(), cancellationToken).ConfigureAwait(false);
 
         if (targets.Count == 0)
         {

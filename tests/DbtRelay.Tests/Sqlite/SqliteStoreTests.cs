@@ -53,6 +53,31 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_ledger_written_by_the_earlier_without_rowid_layout_is_kept_when_the_database_is_opened()
+    {
+        await _database.DisposeAsync();
+        var old = _path + ".old.db";
+        using (var connection = new SqliteConnection($"Data Source={old};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE ledger (key TEXT PRIMARY KEY, content BLOB NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX ledger_updated ON ledger (updated_at);
+                INSERT INTO ledger VALUES ('delivered/wev_before/crm', CAST('{"state":"completed","detail":"syncId s9"}' AS BLOB), 1, 0);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _database = SqliteDatabase.Open(old);
+        var claim = await new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time).TryClaimAsync("delivered/wev_before/crm", TimeSpan.FromMinutes(1), default);
+        var schema = await _database.RunAsync(c => (string)SqliteDatabase.Command(c, "SELECT sql FROM sqlite_master WHERE name = 'ledger'").ExecuteScalar()!, default);
+
+        Assert.Equal((ClaimStatus.Completed, "syncId s9"), (claim.Status, claim.Detail));
+        Assert.DoesNotContain("WITHOUT ROWID", schema, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public Task The_delivery_history_in_the_database_lists_newest_first_and_keeps_concurrent_attempts() =>
         HistoryScenario.RunAsync(new SqliteConditionalStore(_database, _time));
 
