@@ -37,13 +37,13 @@ public sealed class ServeOnAzureStorageTests(Azurite azurite, ITestOutputHelper 
         var runId = Guid.NewGuid().ToString("N")[..8];
 
         var answers = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
-        await Parallel.ForAsync(0, 5000, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        await Parallel.ForAsync(0, 5000, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellationToken) =>
         {
             // Each event five times (dbt's redeliveries), the copies spread over both instances.
             var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: $"wev_{runId}_{i % 1000:D4}"));
             using var request = new HttpRequestMessage(HttpMethod.Post, i % 2 == 0 ? one.Webhook : two.Webhook) { Content = new ByteArrayContent(body) };
             request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
-            using var response = await _http.SendAsync(request);
+            using var response = await _http.SendAsync(request, cancellationToken);
             answers.Add(response.StatusCode);
         });
         await Eventually.True(() => _crm.Received.Count >= 1000 && _alerts.Received.Count >= 1000, TimeSpan.FromMinutes(3));

@@ -2,7 +2,8 @@ namespace DbtRelay.Tests.Fakes;
 
 /// <summary>
 /// A TimeProvider whose clock moves only when a test says so; timers created from it fire on <see cref="Advance"/>.
-/// (Microsoft.Extensions.TimeProvider.Testing is not on this machine's NuGet source.)
+/// Unlike FakeTimeProvider it also lists the delays being waited on (<see cref="PendingDelays"/>), which the retry
+/// tests assert.
 /// </summary>
 internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
