@@ -87,7 +87,16 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     public async Task InterruptAsync()
     {
         using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            // Beyond serve's own 90 s shutdown timeout: a slow drain on a loaded machine is not a hang, a process
+            // still running after its host gave up is.
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(100));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"serve did not exit within 100 s of SIGINT:\n{Output}");
+        }
     }
 
     [GeneratedRegex(@"listening: POST (http://\S+/api/dbt/webhook)")]
