@@ -127,6 +127,9 @@ internal static class ServeHost
     {
         try
         {
+            // Settings first, on their own: the host would log a failed validation with its stack trace before
+            // rethrowing, and a mistyped setting deserves one line.
+            app.Services.GetService<IStartupValidator>()?.Validate();
             await app.StartAsync();
             return true;
         }

@@ -105,7 +105,7 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(serve.Webhook, "wev_retry_later"));
         await Eventually.True(() => downstream.Received.Count == 1);
-        await serve.InterruptAsync();
+        await serve.StopGracefullyAsync();
         var stopped = serve.Output;
         await serve.DisposeAsync();
         await using var restarted = await ServeProcess.StartAsync(config, ["--data", Database], settings);

@@ -19,7 +19,7 @@ public sealed class ServeOnAzureStorageTests(Azurite azurite, ITestOutputHelper 
     private readonly FakeHttpEndpoint _alerts = new();
 
     [SkippableFact]
-    public async Task Two_instances_given_1000_events_each_delivered_5_times_call_each_target_exactly_1000_times()
+    public async Task Two_instances_given_600_events_each_delivered_5_times_call_each_target_exactly_600_times()
     {
         var storage = await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString);
         foreach (var queue in new[] { QueueNames.Events, QueueNames.Deliveries, QueueNames.DeadLetters }) await storage.Queue(queue).ClearMessagesAsync();
@@ -37,24 +37,25 @@ public sealed class ServeOnAzureStorageTests(Azurite azurite, ITestOutputHelper 
         var runId = Guid.NewGuid().ToString("N")[..8];
 
         var answers = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
-        await Parallel.ForAsync(0, 5000, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellationToken) =>
+        await Parallel.ForAsync(0, 3000, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellationToken) =>
         {
             // Each event five times (dbt's redeliveries), the copies spread over both instances.
-            var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: $"wev_{runId}_{i % 1000:D4}"));
+            var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: $"wev_{runId}_{i % 600:D4}"));
             using var request = new HttpRequestMessage(HttpMethod.Post, i % 2 == 0 ? one.Webhook : two.Webhook) { Content = new ByteArrayContent(body) };
             request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
             using var response = await _http.SendAsync(request, cancellationToken);
             answers.Add(response.StatusCode);
         });
-        await Eventually.True(() => _crm.Received.Count >= 1000 && _alerts.Received.Count >= 1000, TimeSpan.FromMinutes(3));
+        // Azurite answers every queue, ledger and history operation of both instances: minutes, not seconds.
+        await Eventually.True(() => _crm.Received.Count >= 600 && _alerts.Received.Count >= 600, TimeSpan.FromMinutes(5));
         await Task.Delay(TimeSpan.FromSeconds(3)); // a late duplicate would arrive by now
 
         log.WriteLine($"crm {_crm.Received.Count} calls, alerts {_alerts.Received.Count} calls");
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a));
-        Assert.Equal(1000, _crm.Received.Count);
-        Assert.Equal(1000, _crm.Received.Select(r => r.PathAndQuery).Distinct().Count());
-        Assert.Equal(1000, _alerts.Received.Count);
-        Assert.Equal(1000, _alerts.Received.Select(r => r.PathAndQuery).Distinct().Count());
+        Assert.Equal(600, _crm.Received.Count);
+        Assert.Equal(600, _crm.Received.Select(r => r.PathAndQuery).Distinct().Count());
+        Assert.Equal(600, _alerts.Received.Count);
+        Assert.Equal(600, _alerts.Received.Select(r => r.PathAndQuery).Distinct().Count());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -83,10 +83,13 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>SIGINT, as Ctrl+C: serve drains what is due and exits.</summary>
-    public async Task InterruptAsync()
+    /// <summary>
+    /// SIGTERM (docker stop, systemd), which serve handles exactly as Ctrl+C: it drains what is due and exits. Not
+    /// SIGINT, which a process started in the background by a non-interactive shell inherits as ignored.
+    /// </summary>
+    public async Task StopGracefullyAsync()
     {
-        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         try
         {
             // Beyond serve's own 90 s shutdown timeout: a slow drain on a loaded machine is not a hang, a process
@@ -95,7 +98,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"serve did not exit within 100 s of SIGINT:\n{Output}");
+            throw new TimeoutException($"serve did not exit within 100 s of SIGTERM:\n{Output}");
         }
     }
 
