@@ -42,13 +42,14 @@ internal static class CheckCommand
                 }
                 var envelope = EventEnvelope.From(facts!, "check", TimeProvider.System.GetUtcNow(), body);
                 output.WriteLine($"{envelope.EventId}: {envelope.EventType}, job {envelope.JobId}, status {envelope.RunStatus} ({envelope.RunStatusCode})");
-                foreach (var verdict in RouteMatcher.Explain(relay, envelope))
+                var verdicts = RouteMatcher.Explain(relay, envelope);
+                foreach (var verdict in verdicts)
                 {
                     output.WriteLine(verdict.Matched
                         ? $"  fires   {verdict.Route.Name} → {string.Join(", ", verdict.Route.Targets)}"
                         : $"  skips   {verdict.Route.Name}: {verdict.WhyNot}");
                 }
-                var targets = RouteMatcher.Targets(relay, envelope);
+                var targets = RouteMatcher.Targets(verdicts);
                 output.WriteLine(targets.Count == 0 ? "  no target would be called." : $"  targets called once each: {string.Join(", ", targets)}");
             }
             return 0;

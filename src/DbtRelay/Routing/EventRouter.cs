@@ -44,7 +44,7 @@ public sealed partial class EventRouter(
         }
 
         var verdicts = RouteMatcher.Explain(config, envelope);
-        var targets = RouteMatcher.Targets(config, envelope);
+        var targets = RouteMatcher.Targets(verdicts);
         try
         {
             var now = time.GetUtcNow();

@@ -9,6 +9,6 @@ public static class RouteMatcher
         config.Routes.Select(r => new RouteVerdict(r, r.When.WhyNot(envelope))).ToList();
 
     /// <summary>Distinct targets of every matching route: a target named by two routes is still called once.</summary>
-    public static IReadOnlyList<string> Targets(RelayConfig config, EventEnvelope envelope) =>
-        config.Routes.Where(r => r.When.WhyNot(envelope) is null).SelectMany(r => r.Targets).Distinct(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> Targets(IReadOnlyList<RouteVerdict> verdicts) =>
+        verdicts.Where(v => v.Matched).SelectMany(v => v.Route.Targets).Distinct(StringComparer.Ordinal).ToList();
 }
