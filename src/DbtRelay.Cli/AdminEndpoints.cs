@@ -23,19 +23,23 @@ internal static class AdminEndpoints
 
     internal static void MapOps(WebApplication app)
     {
-        var ops = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+        var ops = app.MapGroup("/api").RequireAdminKey();
+        MapDeadLetters(ops);
+        MapEvents(ops);
+    }
+
+    /// <summary>404 while no admin key is configured (the routes are off), 401 without the key, else the endpoint.</summary>
+    internal static TBuilder RequireAdminKey<TBuilder>(this TBuilder endpoints) where TBuilder : IEndpointConventionBuilder =>
+        endpoints.AddEndpointFilter(async (context, next) =>
             await IsAdminAsync(context.HttpContext) switch
             {
                 null => Results.NotFound(),
                 false => Results.Unauthorized(),
                 true => await next(context),
             });
-        MapDeadLetters(ops);
-        MapEvents(ops);
-    }
 
     /// <summary>null when the admin API is off (no key configured), else whether the request carries the key.</summary>
-    internal static async Task<bool?> IsAdminAsync(HttpContext context)
+    private static async Task<bool?> IsAdminAsync(HttpContext context)
     {
         var store = context.RequestServices.GetRequiredService<ISecretStore>();
         var key = await store.GetAsync(AdminKeySecret, context.RequestAborted);

@@ -1,6 +1,5 @@
 using DbtRelay.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Logs;
@@ -41,12 +40,5 @@ internal static class ServeTelemetry
     }
 
     /// <summary>The scrape endpoint, off (404) without the relay-admin-key secret like the rest of the ops API.</summary>
-    public static void Map(WebApplication app) =>
-        app.MapPrometheusScrapingEndpoint(MetricsPath).AddEndpointFilter(async (context, next) =>
-            await AdminEndpoints.IsAdminAsync(context.HttpContext) switch
-            {
-                null => Results.NotFound(),
-                false => Results.Unauthorized(),
-                true => await next(context),
-            });
+    public static void Map(WebApplication app) => app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAdminKey();
 }
