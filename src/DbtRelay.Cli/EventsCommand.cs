@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using DbtRelay.History;
 
 namespace DbtRelay.Cli;
@@ -31,19 +30,8 @@ internal static class EventsCommand
                 ("status", parse.GetValue(status)), ("jobId", parse.GetValue(job)), ("target", parse.GetValue(target)),
                 ("since", parse.GetValue(since)), ("limit", parse.GetValue(limit).ToString(CultureInfo.InvariantCulture)), ("after", parse.GetValue(after)),
             }.Where(p => !string.IsNullOrEmpty(p.Item2)).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
-            var client = OpsClient.From(parse, url, key, error);
-            if (await client.SendAsync(HttpMethod.Get, "events?" + query, cancellationToken) is not { } answer) return 2;
-            using (answer.Body)
-            {
-                if (client.Refused(answer)) return 1;
-                if (parse.GetValue(json))
-                {
-                    output.WriteLine(answer.Raw);
-                    return 0;
-                }
-                Print(HistoryJson.DeserializePage(JsonSerializer.SerializeToUtf8Bytes(answer.Body.RootElement)), output);
-            }
-            return 0;
+            return await OpsClient.From(parse, url, key, error).ShowAsync("events?" + query, parse.GetValue(json), output,
+                body => Print(HistoryJson.DeserializePage(body), output), cancellationToken);
         });
         return command;
     }

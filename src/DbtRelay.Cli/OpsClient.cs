@@ -87,6 +87,22 @@ internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
         }
     }
 
+    /// <summary>
+    /// GETs one resource and prints it: the API's JSON as is with <paramref name="json"/>, else through
+    /// <paramref name="print"/>. Exit code 0, 1 when the relay refused the request, 2 when there was no usable answer.
+    /// </summary>
+    public async Task<int> ShowAsync(string pathAndQuery, bool json, TextWriter output, Action<byte[]> print, CancellationToken cancellationToken)
+    {
+        if (await SendAsync(HttpMethod.Get, pathAndQuery, cancellationToken) is not { } answer) return 2;
+        using (answer.Body)
+        {
+            if (Refused(answer)) return 1;
+        }
+        if (json) output.WriteLine(answer.Raw);
+        else print(System.Text.Encoding.UTF8.GetBytes(answer.Raw));
+        return 0;
+    }
+
     /// <summary>Prints the relay's own error sentence for a refused request.</summary>
     public bool Refused((int Status, JsonDocument Body, string Raw) answer)
     {

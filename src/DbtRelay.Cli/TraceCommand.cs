@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using DbtRelay.History;
 
 namespace DbtRelay.Cli;
@@ -17,19 +16,8 @@ internal static class TraceCommand
         var command = new Command("trace", "Show what happened to one event: routes, and every attempt per target.") { eventId, url, key, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var client = OpsClient.From(parse, url, key, error);
-            if (await client.SendAsync(HttpMethod.Get, "events/" + Uri.EscapeDataString(parse.GetValue(eventId)!), cancellationToken) is not { } answer) return 2;
-            using (answer.Body)
-            {
-                if (client.Refused(answer)) return 1;
-                if (parse.GetValue(json))
-                {
-                    output.WriteLine(answer.Raw);
-                    return 0;
-                }
-                Print(HistoryJson.DeserializeTimeline(JsonSerializer.SerializeToUtf8Bytes(answer.Body.RootElement)), output);
-            }
-            return 0;
+            return await OpsClient.From(parse, url, key, error).ShowAsync("events/" + Uri.EscapeDataString(parse.GetValue(eventId)!), parse.GetValue(json), output,
+                body => Print(HistoryJson.DeserializeTimeline(body), output), cancellationToken);
         });
         return command;
     }
