@@ -16,7 +16,7 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
     public async Task<HttpResponseData> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = DeadLetterRoutes.Base)] HttpRequestData request,
         CancellationToken cancellationToken) =>
-        await JsonAsync(request, HttpStatusCode.OK,
+        await JsonResponses.WriteAsync(request, HttpStatusCode.OK,
             DeliveryJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(Max(request)), cancellationToken)), cancellationToken);
 
     [Function("ReplayDeadLetters")]
@@ -25,7 +25,7 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
         CancellationToken cancellationToken)
     {
         var replayed = await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(Max(request)), null, cancellationToken);
-        return await JsonAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
+        return await JsonResponses.WriteAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
     }
 
     [Function("ReplayDeadLetter")]
@@ -36,17 +36,9 @@ public sealed class DeadLetterFunctions(IDeadLetters deadLetters)
         var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), cancellationToken);
         return replayed == 0
             ? request.CreateResponse(HttpStatusCode.NotFound)
-            : await JsonAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
+            : await JsonResponses.WriteAsync(request, HttpStatusCode.OK, DeliveryJson.Serialize(new ReplayAnswer(replayed)), cancellationToken);
     }
 
     private static int? Max(HttpRequestData request) =>
         int.TryParse(System.Web.HttpUtility.ParseQueryString(request.Url.Query)["max"], out var max) ? max : null;
-
-    private static async Task<HttpResponseData> JsonAsync(HttpRequestData request, HttpStatusCode status, byte[] body, CancellationToken cancellationToken)
-    {
-        var response = request.CreateResponse(status);
-        response.Headers.Add("Content-Type", "application/json");
-        await response.Body.WriteAsync(body, cancellationToken);
-        return response;
-    }
 }

@@ -34,11 +34,6 @@ public sealed class EventFunctions(EventsApi api)
         return await WriteAsync(request, await api.RedeliverAsync(eventId, string.IsNullOrEmpty(target) ? null : target, cancellationToken), cancellationToken);
     }
 
-    private static async Task<HttpResponseData> WriteAsync(HttpRequestData request, OpsAnswer answer, CancellationToken cancellationToken)
-    {
-        var response = request.CreateResponse((System.Net.HttpStatusCode)answer.Status);
-        response.Headers.Add("Content-Type", "application/json");
-        await response.Body.WriteAsync(answer.Body, cancellationToken);
-        return response;
-    }
+    private static Task<HttpResponseData> WriteAsync(HttpRequestData request, OpsAnswer answer, CancellationToken cancellationToken) =>
+        JsonResponses.WriteAsync(request, (System.Net.HttpStatusCode)answer.Status, answer.Body, cancellationToken);
 }
