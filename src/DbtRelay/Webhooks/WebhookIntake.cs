@@ -126,7 +126,7 @@ public sealed partial class WebhookIntake(
         WebhookSecret? matched = null;
         for (var i = 0; i < candidates.Count; i++)
         {
-            if (WebhookSignature.Matches(candidates[i].Key, body, presented)) matched ??= candidates[i];
+            if (candidates[i].Verifies(body, presented)) matched ??= candidates[i];
         }
         return matched;
     }

@@ -14,11 +14,15 @@ public static class WebhookSignature
         return Convert.ToHexStringLower(mac);
     }
 
-    /// <summary>True when <paramref name="presented"/> (either hex case) is the HMAC of <paramref name="body"/>.</summary>
-    public static bool Matches(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, ReadOnlySpan<byte> presented)
+    /// <summary>
+    /// True when <paramref name="presented"/> (decoded by <see cref="TryDecode"/>) is the HMAC of <paramref name="body"/>
+    /// under <paramref name="mac"/>'s key; leaves <paramref name="mac"/> reset for the next body.
+    /// </summary>
+    public static bool Matches(IncrementalHash mac, ReadOnlySpan<byte> body, ReadOnlySpan<byte> presented)
     {
         Span<byte> expected = stackalloc byte[HashBytes];
-        HMACSHA256.HashData(key, body, expected);
+        mac.AppendData(body);
+        mac.GetHashAndReset(expected);
         // Constant time: the comparison never exits early on the first differing byte.
         return CryptographicOperations.FixedTimeEquals(expected, presented);
     }

@@ -6,6 +6,7 @@ namespace DbtRelay.Tests.Webhooks;
 public sealed class WebhookSignatureTests
 {
     private static readonly byte[] Key = Encoding.UTF8.GetBytes("key");
+    private static readonly WebhookSecret Secret = new("test", "key");
     private static readonly byte[] Message = Encoding.UTF8.GetBytes("The quick brown fox jumps over the lazy dog");
     private const string KnownVector = "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8";
 
@@ -21,7 +22,7 @@ public sealed class WebhookSignatureTests
     {
         var presented = new byte[32];
         Assert.True(WebhookSignature.TryDecode(header, presented));
-        Assert.True(WebhookSignature.Matches(Key, Message, presented));
+        Assert.True(Secret.Verifies(Message, presented));
     }
 
     [Theory]
@@ -38,7 +39,25 @@ public sealed class WebhookSignatureTests
         var presented = Convert.FromHexString(KnownVector);
         var tampered = (byte[])Message.Clone();
         tampered[^1] ^= 1;
-        Assert.False(WebhookSignature.Matches(Key, tampered, presented));
+        Assert.False(Secret.Verifies(tampered, presented));
+    }
+
+    [Fact]
+    public void A_secret_checked_from_many_threads_answers_each_body_on_its_own()
+    {
+        // The secret reuses keyed HMACs between calls: no call may see another's bytes or a half-finished state.
+        var secret = new WebhookSecret("test", "key");
+        var presented = Convert.FromHexString(KnownVector);
+        var tampered = (byte[])Message.Clone();
+        tampered[0] ^= 1;
+        var wrong = 0;
+        Parallel.For(0, 2000, i =>
+        {
+            var body = i % 3 == 0 ? tampered : Message;
+            if (secret.Verifies(body, presented) != (body == Message)) Interlocked.Increment(ref wrong);
+            if (secret.Verifies(Message.AsSpan(0, 10), presented)) Interlocked.Increment(ref wrong);
+        });
+        Assert.Equal(0, wrong);
     }
 
     [Fact]
