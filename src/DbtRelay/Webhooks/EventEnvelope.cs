@@ -9,8 +9,11 @@ namespace DbtRelay.Webhooks;
 /// </summary>
 public sealed record EventEnvelope
 {
-    /// <summary>2: the body is a JSON object (1 carried it as a string; both are read).</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>
+    /// 3: the body is a JSON object written last (<see cref="EventEnvelopeReader"/> relies on that); 2 wrote it before
+    /// the trace and whitespace fields; 1 carried it as a string. All three are read.
+    /// </summary>
+    public const int CurrentVersion = 3;
 
     [JsonPropertyName("v")]
     public int Version { get; init; } = CurrentVersion;
@@ -29,14 +32,15 @@ public sealed record EventEnvelope
     public string? RunStatus { get; init; }
     public int? RunStatusCode { get; init; }
 
-    /// <summary>The signed body's JSON object byte for byte (what routing and templates read).</summary>
+    /// <summary>The signed body's JSON object byte for byte (what routing and templates read). Always written last.</summary>
     [JsonConverter(typeof(RawJsonObjectConverter))]
+    [JsonPropertyOrder(1)]
     public required ReadOnlyMemory<byte> Body { get; init; }
 
-    /// <summary>Whitespace the signed body had before and after its object (dbt sends none); null when none.</summary>
     /// <summary>W3C traceparent of the intake, so routing and delivery join the event's trace.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>Whitespace the signed body had before and after its object (dbt sends none); null when none.</summary>
     public string? BodyLeading { get; init; }
     public string? BodyTrailing { get; init; }
 

@@ -28,6 +28,7 @@ public static class WebhookJson
     public static byte[] Serialize(EventEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, Context.EventEnvelope);
 
     public static EventEnvelope DeserializeEnvelope(ReadOnlyMemory<byte> json) =>
-        RawJsonObjectConverter.Read(json, Context.EventEnvelope)
+        EventEnvelopeReader.TryRead(json)
+        ?? RawJsonObjectConverter.Read(json, Context.EventEnvelope)
         ?? throw new JsonException("The queue message is not an event envelope (it was JSON null).");
 }
