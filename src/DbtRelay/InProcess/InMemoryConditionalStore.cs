@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using DbtRelay.Delivery.Ledger;
 
 namespace DbtRelay.InProcess;
@@ -43,5 +44,8 @@ public sealed class InMemoryConditionalStore : IConditionalStore
             .Take(max)
             .ToList());
 
-    private static string NewVersion() => Guid.NewGuid().ToString("N");
+    private long _lastVersion;
+
+    /// <summary>Versions need only differ within this process: a counter, not a GUID's trip to the OS's random source.</summary>
+    private string NewVersion() => Interlocked.Increment(ref _lastVersion).ToString(CultureInfo.InvariantCulture);
 }

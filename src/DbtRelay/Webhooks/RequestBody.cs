@@ -7,7 +7,7 @@ public static class RequestBody
     /// Returns the body, or null when it is larger than <paramref name="limit"/>. A declared Content-Length over the
     /// limit is refused before reading a byte; otherwise at most limit + 1 bytes are ever read.
     /// </summary>
-    public static async ValueTask<byte[]?> ReadAsync(Stream body, long? contentLength, int limit, CancellationToken cancellationToken)
+    public static async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(Stream body, long? contentLength, int limit, CancellationToken cancellationToken)
     {
         if (contentLength > limit) return null;
         // One spare byte tells "exactly at the limit" from "over it" without reading further.
@@ -24,6 +24,6 @@ public static class RequestBody
             if (read == 0) break;
             filled += read;
         }
-        return filled > limit ? null : buffer[..filled];
+        return filled > limit ? null : buffer.AsMemory(0, filled);
     }
 }
