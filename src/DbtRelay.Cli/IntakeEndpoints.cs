@@ -23,9 +23,12 @@ internal static partial class IntakeEndpoints
         var decision = await intake.ReceiveAsync(request.Method, request.Body, request.ContentLength, request.Headers.Authorization, context.RequestAborted);
         if (decision is Accepted accepted && !await StoreAsync(queues, accepted, context)) decision = Rejected.NotStored;
         if (decision.StatusCode == StatusCodes.Status405MethodNotAllowed) context.Response.Headers.Allow = WebhookIntake.AllowedMethods;
+        var answer = decision.ResponseBody();
         context.Response.StatusCode = decision.StatusCode;
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(decision.ResponseBody(), context.RequestAborted);
+        // A known length: one write, no chunked framing for dbt (or a load balancer) to parse.
+        context.Response.ContentLength = answer.Length;
+        await context.Response.Body.WriteAsync(answer, context.RequestAborted);
     }
 
     /// <summary>A 202 promises the event is stored: when the store refuses it (disk full, storage down), dbt gets a 503 and retries.</summary>

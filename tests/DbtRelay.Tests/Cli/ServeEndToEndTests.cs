@@ -69,6 +69,8 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("""{"eventId":"wev_e2e_1","status":"accepted"}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(43, response.Content.Headers.ContentLength);
+        Assert.Null(response.Headers.TransferEncodingChunked);
         await Eventually.True(() => _rudder.Starts("conn-e2e") == 1 && _elementary.SignatureChecks.Count == 1);
         Assert.True(_elementary.SignatureChecks.Single());
     }
