@@ -74,27 +74,34 @@ public static class DbtEventReader
             return false;
         }
 
-        var missing = new List<string>(3);
-        if (string.IsNullOrWhiteSpace(eventId)) missing.Add("eventId");
-        if (string.IsNullOrWhiteSpace(eventType)) missing.Add("eventType");
-        if (!sawData) missing.Add("data");
-        if (missing.Count > 0)
+        if (string.IsNullOrWhiteSpace(eventId) || string.IsNullOrWhiteSpace(eventType) || !sawData)
         {
-            problem = new("not_a_dbt_event", $"The body is not a dbt Cloud event: missing {string.Join(", ", missing)}.");
+            string?[] missing = [string.IsNullOrWhiteSpace(eventId) ? "eventId" : null, string.IsNullOrWhiteSpace(eventType) ? "eventType" : null, sawData ? null : "data"];
+            problem = new("not_a_dbt_event", $"The body is not a dbt Cloud event: missing {string.Join(", ", missing.OfType<string>())}.");
             return false;
         }
-        var tooLong = new (string Name, string? Value)[]
+        // Checked without allocating first: this runs on every accepted request.
+        if (AnyTooLong(eventId, eventType, webhookId, jobId, runId, environmentId, projectId, runStatus))
         {
-            ("eventId", eventId), ("eventType", eventType), ("webhookId", webhookId), ("data.jobId", jobId), ("data.runId", runId),
-            ("data.environmentId", environmentId), ("data.projectId", projectId), ("data.runStatus", runStatus),
-        }.Where(f => f.Value?.Length > MaxFieldLength).Select(f => f.Name).ToList();
-        if (tooLong.Count > 0)
-        {
+            var tooLong = new (string Name, string? Value)[]
+            {
+                ("eventId", eventId), ("eventType", eventType), ("webhookId", webhookId), ("data.jobId", jobId), ("data.runId", runId),
+                ("data.environmentId", environmentId), ("data.projectId", projectId), ("data.runStatus", runStatus),
+            }.Where(f => f.Value?.Length > MaxFieldLength).Select(f => f.Name);
             problem = new("field_too_long", $"{string.Join(", ", tooLong)} exceeds {MaxFieldLength} characters; dbt Cloud's ids are far shorter.");
             return false;
         }
         facts = new DbtEventFacts(eventId!, eventType!, accountId, webhookId, jobId, runId, environmentId, projectId, runStatus, statusCode);
         return true;
+    }
+
+    private static bool AnyTooLong(params ReadOnlySpan<string?> values)
+    {
+        foreach (var value in values)
+        {
+            if (value?.Length > MaxFieldLength) return true;
+        }
+        return false;
     }
 
     /// <summary>

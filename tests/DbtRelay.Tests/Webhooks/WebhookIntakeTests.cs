@@ -207,6 +207,19 @@ public sealed class WebhookIntakeTests
     }
 
     [Fact]
+    public async Task Refuses_ids_one_character_too_long_naming_each_of_them()
+    {
+        var tooLong = new string('9', DbtEventReader.MaxFieldLength + 1);
+        var body = Encoding.UTF8.GetBytes($$$"""{"eventId":"wev_ok","eventType":"job.run.completed","data":{"jobId":"{{{tooLong}}}","runStatus":"{{{tooLong}}}","runId":"1"}}""");
+
+        var rejected = Assert.IsType<Rejected>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Equal(400, rejected.StatusCode);
+        Assert.Equal("field_too_long", rejected.Error);
+        Assert.StartsWith("data.jobId, data.runStatus exceeds 256", rejected.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Accepts_ids_of_exactly_the_longest_length()
     {
         var eventId = "wev_" + new string('x', DbtEventReader.MaxFieldLength - 4);
