@@ -23,6 +23,7 @@ public sealed partial class EventRouter(
     ILogger<EventRouter> logger)
 {
     private static readonly TimeSpan RoutingLease = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan BusyRecheck = TimeSpan.FromSeconds(4);
 
     public async Task<RouteResult> RouteAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -38,7 +39,10 @@ public sealed partial class EventRouter(
         }
         if (claim.Status == ClaimStatus.Busy)
         {
-            var wait = (claim.BusyUntil ?? time.GetUtcNow()) - time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            // Another copy is being routed now (dbt retried while the first was in flight): it normally finishes in
+            // milliseconds, so look again in seconds; a crashed router's lease still runs out in RoutingLease.
+            var leaseLeft = (claim.BusyUntil ?? time.GetUtcNow()) - time.GetUtcNow();
+            var wait = (leaseLeft < BusyRecheck ? leaseLeft : BusyRecheck) + TimeSpan.FromSeconds(1);
             await queues.EnqueueEventAsync(envelope, wait, cancellationToken).ConfigureAwait(false);
             return RouteResult.Busy;
         }

@@ -1,4 +1,6 @@
 using DbtRelay.Delivery;
+using DbtRelay.Delivery.Ledger;
+using Microsoft.Extensions.DependencyInjection;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 
@@ -37,6 +39,27 @@ public sealed class PipelineTests : ThreeTargetRelay
         Assert.Equal(1, Rudder.Starts("conn1"));
         Assert.Single(Elementary.SignatureChecks);
         Assert.Equal(1, Dbt.Triggers);
+    }
+
+    [Fact]
+    public async Task A_copy_that_arrives_while_the_first_is_being_routed_is_settled_within_seconds()
+    {
+        await using var relay = new RelayHarness(Config(), Secrets);
+        var ledger = relay.Services.GetRequiredService<IDeliveryLedger>();
+        // The first copy (dbt retried while it was in flight) holds the routing claim on another worker.
+        var first = await ledger.TryClaimAsync(LedgerKeys.Routed("wev_busy"), TimeSpan.FromMinutes(2), default);
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_busy"));
+        await relay.RunDueAsync();
+        Assert.Single(relay.Queues.Delayed); // put back, not dropped
+
+        await ledger.CompleteAsync(first, "crm-sync", default);
+        relay.Time.Advance(TimeSpan.FromSeconds(6));
+        await relay.RunDueAsync();
+
+        // Looked at again within seconds, not when the two-minute lease would have run out: a duplicate, no call.
+        Assert.Empty(relay.Queues.Delayed);
+        Assert.Equal(0, Rudder.Starts("conn1"));
     }
 
     [Fact]
