@@ -22,32 +22,52 @@ internal static partial class LoadRun
 {
     private const string Secret = "load-secret";
 
-    public static async Task<int> RunAsync(int rounds, int seconds)
+    /// <param name="rounds">Interleaved rounds: every variant once per round.</param>
+    /// <param name="seconds">Measured seconds per variant and round.</param>
+    /// <param name="compare">
+    /// Directories holding other builds' dbt-relay.dll: each, and this build, then also run as their own
+    /// <c>serve --in-memory</c> process in every round, for a before / after in the same run.
+    /// </param>
+    public static async Task<int> RunAsync(int rounds, int seconds, IReadOnlyList<string> compare)
     {
         var script = await WriteScriptAsync();
         var sink = await StartSinkAsync();
-        var results = new Dictionary<string, List<(double Rps, double P99)>>
+        var config = await WriteConfigAsync(sink);
+        var variants = new Dictionary<string, Func<Task<(string Url, Func<Task> Stop)>>>
         {
-            ["bare"] = [], ["serve --in-memory"] = [], ["serve (embedded, FULL)"] = [],
+            ["bare"] = () => InProcess(StartBareAsync()),
+            ["serve --in-memory"] = () => InProcess(StartServeAsync(config, new ServeStore.InMemory())),
+            ["serve (embedded, FULL)"] = () => InProcess(StartServeAsync(config, new ServeStore.Embedded(Path.Combine(Path.GetTempPath(), $"relay-load-{Guid.NewGuid():N}.db")))),
         };
+        if (compare.Count > 0)
+        {
+            var builds = compare.Select(dir => ($"process {new DirectoryInfo(dir).Name}", dir))
+                .Prepend(("process (this build)", Path.GetDirectoryName(typeof(ServeHost).Assembly.Location)!));
+            foreach (var (name, dir) in builds)
+            {
+                var dll = Path.Combine(Path.GetFullPath(dir), "dbt-relay.dll");
+                if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} does not exist (build that version first)");
+                variants[name] = async () =>
+                {
+                    var serve = await ServeUnderLoad.StartAsync(dll, config, Secret);
+                    return (serve.Url, async () => await serve.DisposeAsync());
+                };
+            }
+        }
+        var results = variants.Keys.ToDictionary(k => k, _ => new List<(double Rps, double P99)>());
         for (var round = 1; round <= rounds; round++)
         {
-            foreach (var variant in results.Keys)
+            foreach (var (variant, start) in variants)
             {
-                await using var app = variant switch
-                {
-                    "bare" => await StartBareAsync(),
-                    "serve --in-memory" => await StartServeAsync(sink, new ServeStore.InMemory()),
-                    _ => await StartServeAsync(sink, new ServeStore.Embedded(Path.Combine(Path.GetTempPath(), $"relay-load-{Guid.NewGuid():N}.db"))),
-                };
-                var url = ServeHost.Addresses(app).Single() + RelayCli.WebhookPath;
+                var (baseUrl, stop) = await start();
+                var url = baseUrl + RelayCli.WebhookPath;
                 // Unmeasured warm-up, so every variant is measured on tiered-up code, not on its JIT: longer the first
                 // time (serve's first 10 s under load run at about half speed), then short, as this process keeps the code.
-                await WrkAsync(url, script, round == 1 ? 10 : 3);
+                await WrkAsync(url, script, round == 1 || variant.StartsWith("process", StringComparison.Ordinal) ? 10 : 3);
                 var result = await WrkAsync(url, script, seconds);
                 results[variant].Add(result);
                 Console.WriteLine($"round {round} {variant,-24} {result.Rps,9:F0} req/s  p99 {result.P99,6:F2} ms");
-                await app.StopAsync();
+                await stop();
             }
         }
         Console.WriteLine();
@@ -142,7 +162,17 @@ internal static partial class LoadRun
         return app;
     }
 
-    private static async Task<WebApplication> StartServeAsync(WebApplication sink, ServeStore store)
+    private static async Task<(string Url, Func<Task> Stop)> InProcess(Task<WebApplication> starting)
+    {
+        var app = await starting;
+        return (ServeHost.Addresses(app).Single(), async () =>
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        });
+    }
+
+    private static async Task<string> WriteConfigAsync(WebApplication sink)
     {
         var config = Path.Combine(Path.GetTempPath(), $"relay-load-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$$"""
@@ -150,6 +180,11 @@ internal static partial class LoadRun
               "targets": { "sink": { "type": "http", "url": "{{{ServeHost.Addresses(sink).Single()}}}/sync", "body": { "eventId": "{{eventId}}" } } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """);
+        return config;
+    }
+
+    private static async Task<WebApplication> StartServeAsync(string config, ServeStore store)
+    {
         var app = ServeHost.Build(config, "http://127.0.0.1:0", Console.Error, store, new Dictionary<string, string?>
         {
             [$"Secrets:{Secret}"] = Secret,

@@ -10,12 +10,15 @@ if (args is ["latency", ..])
         args.Length > 3 ? args[3] : "full");
 }
 
-// dotnet run -c Release --project tests/DbtRelay.Benchmarks -- load [rounds] [seconds]   (needs wrk)
+// dotnet run -c Release --project tests/DbtRelay.Benchmarks -- load [rounds] [seconds] [--compare DIR]...   (needs wrk)
 if (args is ["load", ..])
 {
+    var numbers = args.Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+    var compare = args.Select((a, i) => (a, i)).Where(x => x.a == "--compare" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
     return await LoadRun.RunAsync(
-        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+        numbers.Length > 0 ? int.Parse(numbers[0], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        numbers.Length > 1 ? int.Parse(numbers[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        compare);
 }
 
 // dotnet run -c Release --project tests/DbtRelay.Benchmarks -- --filter '*Intake*'
