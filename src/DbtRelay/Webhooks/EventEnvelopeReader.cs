@@ -7,7 +7,7 @@ namespace DbtRelay.Webhooks;
 /// reader reaches it the body is everything up to the envelope's closing brace: intake checked it strictly, and the
 /// serializer would only re-read about a kilobyte to skip it (over half of reading an envelope back). Anything else
 /// (older versions, a field of an unexpected type) returns null and goes through the serializer, which says what is
-/// wrong.
+/// wrong. A message that says version 3 is taken to be one this relay wrote: the queues are its own.
 /// </summary>
 internal static class EventEnvelopeReader
 {
