@@ -8,7 +8,8 @@ namespace DbtRelay.History;
 /// <summary>
 /// Every accepted event's fate, kept in the ledger's own store (so it has the ledger's retention and needs no
 /// other service): one small timeline document per event, updated with If-Match as targets report, and one index
-/// entry per event whose key sorts newest first and whose content is the event itself (for redelivery). Written by the router and the delivery executor, never on the intake path.
+/// entry per event whose key sorts newest first and whose content is the event itself (for redelivery). Written by
+/// the router and the delivery executor, never on the intake path.
 /// History is for people: a failed write is logged and the delivery goes on (the ledger stays the truth).
 /// </summary>
 public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvider time, ILogger<DeliveryHistory> logger)
@@ -174,7 +175,6 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     };
 
     private static string DocumentKey(string eventId) => DocumentPrefix + Uri.EscapeDataString(eventId);
-
 
     private static string IndexKey(DateTimeOffset receivedAt, string eventId) =>
         $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(eventId)}";

@@ -48,24 +48,29 @@ public sealed record EventEnvelope
     public byte[] SignedBody() =>
         [.. Encoding.ASCII.GetBytes(BodyLeading ?? ""), .. Body.Span, .. Encoding.ASCII.GetBytes(BodyTrailing ?? "")];
 
-    public static EventEnvelope From(DbtEventFacts facts, string webhook, DateTimeOffset receivedAt, ReadOnlyMemory<byte> body) => new()
+    public static EventEnvelope From(DbtEventFacts facts, string webhook, DateTimeOffset receivedAt, ReadOnlyMemory<byte> body)
     {
-        EventId = facts.EventId,
-        EventType = facts.EventType,
-        Webhook = webhook,
-        ReceivedAt = receivedAt,
-        AccountId = facts.AccountId,
-        JobId = facts.JobId,
-        RunId = facts.RunId,
-        EnvironmentId = facts.EnvironmentId,
-        ProjectId = facts.ProjectId,
-        RunStatus = facts.RunStatus,
-        RunStatusCode = facts.EffectiveStatusCode,
-        Body = body[Start(body.Span)..End(body.Span)],
-        BodyLeading = Start(body.Span) > 0 ? Encoding.ASCII.GetString(body.Span[..Start(body.Span)]) : null,
-        BodyTrailing = End(body.Span) < body.Length ? Encoding.ASCII.GetString(body.Span[End(body.Span)..]) : null,
-        TraceParent = Activity.Current?.Id,
-    };
+        var start = Start(body.Span);
+        var end = End(body.Span);
+        return new()
+        {
+            EventId = facts.EventId,
+            EventType = facts.EventType,
+            Webhook = webhook,
+            ReceivedAt = receivedAt,
+            AccountId = facts.AccountId,
+            JobId = facts.JobId,
+            RunId = facts.RunId,
+            EnvironmentId = facts.EnvironmentId,
+            ProjectId = facts.ProjectId,
+            RunStatus = facts.RunStatus,
+            RunStatusCode = facts.EffectiveStatusCode,
+            Body = body[start..end],
+            BodyLeading = start > 0 ? Encoding.ASCII.GetString(body.Span[..start]) : null,
+            BodyTrailing = end < body.Length ? Encoding.ASCII.GetString(body.Span[end..]) : null,
+            TraceParent = Activity.Current?.Id,
+        };
+    }
 
     private static int Start(ReadOnlySpan<byte> body)
     {
