@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text;
+using DbtRelay.Operations;
 
 namespace DbtRelay.Cli;
 
@@ -30,18 +32,14 @@ internal static class RedeliverCommand
                     output.WriteLine(answer.Raw);
                     return answer.Status < 300 ? 0 : 1;
                 }
-                var root = answer.Body.RootElement;
-                if (root.TryGetProperty("redelivered", out var queued))
-                {
-                    foreach (var item in queued.EnumerateArray())
-                        output.WriteLine($"queued   {item.GetProperty("target").GetString()} (redelivery {item.GetProperty("redelivery").GetInt32()})");
-                    foreach (var item in root.GetProperty("skipped").EnumerateArray())
-                        output.WriteLine($"skipped  {item.GetProperty("target").GetString()}: {item.GetProperty("reason").GetString()}");
-                    if (answer.Status < 300) output.WriteLine($"Follow it with: dbt-relay trace {parse.GetValue(eventId)}");
-                    return answer.Status < 300 ? 0 : 1;
-                }
-                return client.Refused(answer) ? 1 : 0;
+                // 202 (something queued) and 409 (nothing could be) answer what was done; anything else is an error.
+                if (!answer.Body.RootElement.TryGetProperty("redelivered", out _)) return client.Refused(answer) ? 1 : 0;
             }
+            var done = OpsJson.DeserializeRedeliverAnswer(Encoding.UTF8.GetBytes(answer.Raw));
+            foreach (var item in done.Redelivered) output.WriteLine($"queued   {item.Target} (redelivery {item.Redelivery})");
+            foreach (var item in done.Skipped) output.WriteLine($"skipped  {item.Target}: {item.Reason}");
+            if (answer.Status < 300) output.WriteLine($"Follow it with: dbt-relay trace {parse.GetValue(eventId)}");
+            return answer.Status < 300 ? 0 : 1;
         });
         return command;
     }

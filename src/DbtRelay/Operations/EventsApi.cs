@@ -1,8 +1,6 @@
-using System.Text.Json;
 using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.History;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Operations;
@@ -14,8 +12,6 @@ namespace DbtRelay.Operations;
 /// </summary>
 public sealed partial class EventsApi(DeliveryHistory history, RelayConfig config, IRelayQueues queues, TimeProvider time, ILogger<EventsApi> logger)
 {
-    private static readonly OpsJsonContext Json = new(WebhookJson.Options());
-
     public async Task<OpsAnswer> ListAsync(string? since, string? status, string? jobId, string? target, string? limit, string? after, CancellationToken cancellationToken)
     {
         var (query, problem) = EventQuery.Parse(since, status, jobId, target, limit, after, time.GetUtcNow());
@@ -66,14 +62,14 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
             redelivered.Add(new Redelivered(entry.Target, number));
         }
         var answer = new RedeliverAnswer(eventId, redelivered, skipped);
-        return new OpsAnswer(redelivered.Count > 0 ? 202 : 409, JsonSerializer.SerializeToUtf8Bytes(answer, Json.RedeliverAnswer));
+        return new OpsAnswer(redelivered.Count > 0 ? 202 : 409, OpsJson.Serialize(answer));
     }
 
     private static OpsAnswer NotFound(string eventId) =>
         Error(404, "not_found", $"no event {eventId} in the delivery history (wrong id, or older than the retention window)");
 
     private static OpsAnswer Error(int status, string error, string message) =>
-        new(status, JsonSerializer.SerializeToUtf8Bytes(new OpsError(error, message), Json.OpsError));
+        new(status, OpsJson.Serialize(new OpsError(error, message)));
 
     [LoggerMessage(7101, LogLevel.Warning, "Redelivery {Redelivery} of {EventId} to {Target} queued by an operator.")]
     private static partial void LogRedelivery(ILogger logger, string eventId, string target, int redelivery);

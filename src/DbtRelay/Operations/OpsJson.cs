@@ -1,0 +1,15 @@
+using System.Text.Json;
+using DbtRelay.Webhooks;
+
+namespace DbtRelay.Operations;
+
+/// <summary>The events API's own answers (errors, redeliveries) as both hosts write them and the CLI reads them.</summary>
+public static class OpsJson
+{
+    private static readonly OpsJsonContext Context = new(WebhookJson.Options());
+
+    public static byte[] Serialize(OpsError error) => JsonSerializer.SerializeToUtf8Bytes(error, Context.OpsError);
+    public static byte[] Serialize(RedeliverAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.RedeliverAnswer);
+    public static RedeliverAnswer DeserializeRedeliverAnswer(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, Context.RedeliverAnswer) ?? throw new JsonException("A redeliver answer was JSON null.");
+}
