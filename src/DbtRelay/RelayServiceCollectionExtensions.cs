@@ -64,7 +64,10 @@ public static class RelayServiceCollectionExtensions
         {
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             client.Timeout = Timeout.InfiniteTimeSpan; // each target applies its own timeout per call
-        });
+        })
+            // The factory's own lines log each request's full URL, and a target's URL may hold a secret (a Slack
+            // webhook path); the relay logs every call's outcome itself, with the origin only.
+            .RemoveAllLoggers();
         return services;
     }
 
