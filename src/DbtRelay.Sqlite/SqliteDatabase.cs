@@ -75,10 +75,11 @@ public sealed class SqliteDatabase : IAsyncDisposable
                   target TEXT NOT NULL,
                   body BLOB NOT NULL);
                 -- This process owns the file now: leases of a process that died are void, on messages and in the
-                -- ledger alike (a leased entry removed is a key free to claim, as when its lease runs out; the
-                -- delivery it guarded may be repeated, which is the crash's in-flight bound).
+                -- ledger alike. A ledger lease is ended rather than removed, so whoever claims the key next knows it
+                -- is taking over a call that may have been made (dbt Cloud's run lookup depends on that).
                 UPDATE messages SET leased = 0 WHERE leased = 1;
-                DELETE FROM ledger WHERE key NOT LIKE 'history/%' AND json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
+                UPDATE ledger SET content = CAST('{{ExpiredLease}}' AS BLOB), version = version + 1
+                  WHERE key NOT LIKE 'history/%' AND json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
                 """);
             return new SqliteDatabase(full, connection, fileLock, durability);
         }
@@ -103,6 +104,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
           updated_at INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS ledger_updated ON ledger (updated_at);
         """;
+
+    private static readonly string ExpiredLease = System.Text.Encoding.UTF8.GetString(LedgerEntry.Leased(DateTimeOffset.UnixEpoch).ToJson());
 
     /// <summary>A database written by an earlier version keeps its ledger, moved once into the rowid table.</summary>
     private static void MoveLedgerToRowidTable(SqliteConnection connection)

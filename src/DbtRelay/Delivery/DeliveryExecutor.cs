@@ -55,8 +55,11 @@ public sealed partial class DeliveryExecutor(
         }
 
         var started = time.GetTimestamp();
-        var outcome = await caller.CallAsync(target, delivery, cancellationToken).ConfigureAwait(false);
+        var outcome = await caller.CallAsync(target, delivery, claim.TakenOver, cancellationToken).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(started);
+        // The call is made: what it led to is written even when the host is shutting down meanwhile, or the
+        // delivery would be made again.
+        cancellationToken = CancellationToken.None;
 
         if (outcome is Delivered delivered)
         {

@@ -17,12 +17,13 @@ public sealed partial class TargetCaller(
 {
     public const string HttpClientName = "DbtRelay.Targets";
 
-    public async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, CancellationToken cancellationToken)
+    /// <summary>One attempt; <paramref name="resumed"/> when an earlier handling of it may have reached the target (<see cref="TargetCall.Resumed"/>).</summary>
+    public async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed, CancellationToken cancellationToken)
     {
         var (resolved, failure) = await secrets.ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
         if (resolved is null) return failure!;
 
-        var outcome = await CallOnceAsync(target, delivery, resolved, cancellationToken).ConfigureAwait(false);
+        var outcome = await CallOnceAsync(target, delivery, resolved, resumed, cancellationToken).ConfigureAwait(false);
         if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
         {
             // A store that cannot be re-read keeps the verdict of the call already made.
@@ -30,18 +31,18 @@ public sealed partial class TargetCaller(
             if (refreshed is not null && !refreshed.SequenceEqual(resolved))
             {
                 LogTokenRefreshed(logger, target.Name);
-                outcome = await CallOnceAsync(target, delivery, refreshed, cancellationToken).ConfigureAwait(false);
+                outcome = await CallOnceAsync(target, delivery, refreshed, resumed, cancellationToken).ConfigureAwait(false);
             }
         }
         return outcome;
     }
 
-    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, CancellationToken cancellationToken)
+    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, bool resumed, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.Timeout);
         using var values = new TemplateValues(delivery.Event, config.Vars, resolved);
-        var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger);
+        var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger, resumed);
         try
         {
             return await target.DeliverAsync(call, timeout.Token).ConfigureAwait(false);

@@ -63,9 +63,10 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
     {
         // A deliberate redelivery is its own run, with its own marker, so the lookup never mistakes the first run for it.
         var eventId = call.Redelivery > 0 ? $"{call.Event.EventId}#redelivery{call.Redelivery}" : call.Event.EventId;
-        if (call.Attempt > 1)
+        if (call.Attempt > 1 || call.Resumed)
         {
-            // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504).
+            // An earlier attempt may have started the run and lost the answer (timeout, dropped connection, 502/504),
+            // or a worker may have been stopped after dbt Cloud took the call.
             var earlier = await FindRunStartedForAsync(CauseMarker(eventId), eventId, call, cancellationToken).ConfigureAwait(false);
             if (earlier is not null) return earlier;
         }

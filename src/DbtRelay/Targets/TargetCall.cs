@@ -3,7 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;
 
-/// <summary>Everything a target needs for one attempt.</summary>
+/// <summary>
+/// Everything a target needs for one attempt. <see cref="Resumed"/>: this attempt was begun before by a worker that
+/// stopped without finishing it (a crash, a kill), so the target may already have been called; a target that cannot
+/// be called twice checks first, as it does on a retry.
+/// </summary>
 public sealed record TargetCall(
     EventEnvelope Event,
     int Attempt,
@@ -12,4 +16,5 @@ public sealed record TargetCall(
     IReadOnlyDictionary<string, string> Secrets,
     HttpClient Http,
     TimeProvider Time,
-    ILogger Logger);
+    ILogger Logger,
+    bool Resumed = false);

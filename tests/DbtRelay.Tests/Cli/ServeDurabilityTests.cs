@@ -118,6 +118,33 @@ public sealed class ServeDurabilityTests(ITestOutputHelper log) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dbt_job_being_triggered_when_serve_is_killed_is_not_started_again_after_the_restart()
+    {
+        await using var dbt = new FakeDbtCloud("dbt-token", 12345);
+        // dbt Cloud creates the run, then is slow to answer: serve is killed while it waits.
+        dbt.Script(new ScriptedAnswer(200, Delay: TimeSpan.FromSeconds(30), RunNormallyFirst: true));
+        var config = Path.Combine(_folder, "relay.json");
+        await File.WriteAllTextAsync(config, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "marts": { "type": "dbt-cloud-job", "accessUrl": "{{{dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 12345, "jobId": 77,
+                                      "token": "dbt-token", "timeoutSeconds": 60 } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["marts"] } ] }
+            """);
+        var settings = Environment(("Secrets__dbt-token", "dbt-token"));
+        var serve = await ServeProcess.StartAsync(config, ["--data", Database], settings);
+
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(serve.Webhook, "wev_killed_mid_trigger"));
+        await Eventually.True(() => !dbt.Runs.IsEmpty, TimeSpan.FromSeconds(30));
+        await serve.KillAsync();
+        await using var restarted = await ServeProcess.StartAsync(config, ["--data", Database], settings);
+        await Eventually.True(() => dbt.Calls("GET", "/api/v2/accounts/12345/runs/") == 1, TimeSpan.FromSeconds(30));
+        await Task.Delay(1000); // room for a second trigger, were one coming
+
+        Assert.Equal(1, dbt.Triggers);
+        Assert.Contains("wev_killed_mid_trigger", Assert.Single(dbt.Runs).Value.Cause, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_serve_on_the_same_database_refuses_to_start_and_says_why()
     {
         await using var downstream = new FakeHttpEndpoint();

@@ -127,7 +127,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_ledger_lease_held_by_a_process_that_died_is_free_at_once_after_reopening_and_completions_stay()
+    public async Task A_ledger_lease_held_by_a_process_that_died_is_taken_over_at_once_after_reopening_and_completions_stay()
     {
         var ledger = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
         await ledger.TryClaimAsync("delivered/wev_inflight/crm", TimeSpan.FromMinutes(90), default);
@@ -138,7 +138,8 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         _database = SqliteDatabase.Open(_path);
         var reopened = new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time);
 
-        Assert.Equal(ClaimStatus.Claimed, (await reopened.TryClaimAsync("delivered/wev_inflight/crm", TimeSpan.FromMinutes(1), default)).Status);
+        var inflight = await reopened.TryClaimAsync("delivered/wev_inflight/crm", TimeSpan.FromMinutes(1), default);
+        Assert.Equal((ClaimStatus.Claimed, true), (inflight.Status, inflight.TakenOver));
         Assert.Equal(ClaimStatus.Completed, (await reopened.TryClaimAsync("delivered/wev_done/crm", TimeSpan.FromMinutes(1), default)).Status);
     }
 

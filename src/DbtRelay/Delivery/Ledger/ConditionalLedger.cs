@@ -25,7 +25,7 @@ public sealed class ConditionalLedger(IConditionalStore store, TimeProvider time
             if (entry.Until > time.GetUtcNow()) return new LedgerClaim(key, ClaimStatus.Busy, null, entry.Until);
             if (await store.TryReplaceAsync(key, leased, version, cancellationToken).ConfigureAwait(false) is { } taken)
             {
-                return new LedgerClaim(key, ClaimStatus.Claimed, taken);
+                return new LedgerClaim(key, ClaimStatus.Claimed, taken, TakenOver: true);
             }
         }
         // Heavy contention on one key: let the caller come back shortly rather than spin.

@@ -56,6 +56,18 @@ public sealed class ConditionalLedgerTests
         Assert.Equal(ClaimStatus.Busy, during.Status);
         Assert.Equal(_time.GetUtcNow() - TimeSpan.FromSeconds(1), during.BusyUntil);
         Assert.Equal(ClaimStatus.Claimed, after.Status);
+        Assert.True(after.TakenOver, "the new holder must know the crashed one may have called the target");
+    }
+
+    [Fact]
+    public async Task A_first_claim_and_one_after_a_release_are_not_takeovers()
+    {
+        var first = await _ledger.TryClaimAsync("k", Lease, default);
+        await _ledger.ReleaseAsync(first, default); // a failed attempt: the target answered, nothing is in doubt
+        var again = await _ledger.TryClaimAsync("k", Lease, default);
+
+        Assert.Equal((ClaimStatus.Claimed, false), (first.Status, first.TakenOver));
+        Assert.Equal((ClaimStatus.Claimed, false), (again.Status, again.TakenOver));
     }
 
     [Fact]
