@@ -1,16 +1,17 @@
+using Azure;
+using Azure.Identity;
 using DbtRelay.Delivery;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.AzureStorage;
 
 /// <summary>
-/// Creates the queues and the ledger container when missing (Azurite; in Azure, Bicep already did). Registered to
-/// start before the Functions worker so the first trigger finds them. Never stops the app: provisioned resources
-/// need no creation, and a real absence (or a credential that cannot sign in) surfaces on first use with its own
-/// error, where the host's retries and poison queue keep the message.
+/// Creates the queues and the ledger container when missing (Azurite; in Azure, Bicep already did), before the first
+/// trigger or request. When it cannot, startup fails with <see cref="StorageUnavailableException"/>: an account the
+/// relay cannot write to would take webhooks it can never deliver, and a silent start only shows later, as a queue
+/// that never drains.
 /// </summary>
-public sealed partial class StorageBootstrap(StorageClients storage, ILogger<StorageBootstrap> logger) : IHostedService
+public sealed class StorageBootstrap(StorageClients storage) : IHostedService
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
 
@@ -26,14 +27,23 @@ public sealed partial class StorageBootstrap(StorageClients storage, ILogger<Sto
             }
             await storage.Ledger.CreateIfNotExistsAsync(cancellationToken: limit.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Reason(ex) is { } reason)
         {
-            LogCannotCreate(logger, ex.GetType().Name, ex.Message);
+            throw new StorageUnavailableException(
+                $"Cannot create the relay's queues and ledger container on {storage.Queues.Uri.GetLeftPart(UriPartial.Authority)}: {reason}", ex);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(7001, LogLevel.Warning, "Could not ensure the relay's queues and ledger container exist ({Error}: {Detail}); continuing.")]
-    private static partial void LogCannotCreate(ILogger logger, string error, string detail);
+    /// <summary>The storage service's own first line (Azurite's says which option fixes an API version it refuses).</summary>
+    private static string? Reason(Exception ex) => ex switch
+    {
+        RequestFailedException failed => $"{failed.Status} {failed.ErrorCode}: {FirstLine(failed.Message)}",
+        AuthenticationFailedException or CredentialUnavailableException => $"the identity cannot sign in: {FirstLine(ex.Message)}",
+        HttpRequestException or OperationCanceledException or AggregateException => $"no answer within {Budget.TotalSeconds:F0} s ({FirstLine(ex.Message)})",
+        _ => null,
+    };
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

@@ -1,12 +1,24 @@
 using DbtRelay.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.UseMiddleware<InvocationLogScope>();
-
-// relay.json ships with the app; an invalid one stops the host at startup with every problem and its path.
-builder.Services.AddDbtRelayFunctions(builder.Configuration, Path.Combine(AppContext.BaseDirectory, "relay.json"));
-builder.Services.AddDbtRelayTelemetry(builder.Configuration);
-
-builder.Build().Run();
+try
+{
+    // relay.json ships with the app (RelayConfigFile may name another file beside it, e.g. relay.local.json).
+    builder.Services.AddDbtRelayFunctions(builder.Configuration, AppContext.BaseDirectory);
+    builder.Services.AddDbtRelayTelemetry(builder.Configuration);
+    using var app = builder.Build();
+    // Settings before the host starts: it would log a failed validation with its stack trace.
+    app.Services.GetService<IStartupValidator>()?.Validate();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (StartupFailure.Describe(ex) is { } lines)
+{
+    StartupFailure.Report(lines, Console.Error);
+    return StartupFailure.ExitCode;
+}

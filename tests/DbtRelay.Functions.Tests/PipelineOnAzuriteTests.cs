@@ -45,10 +45,11 @@ public sealed class PipelineOnAzuriteTests(Azurite azurite) : IAsyncLifetime
             ["Delivery:InitialDelay"] = "00:00:01",
             ["Delivery:Jitter"] = "0",
             ["Delivery:MaxAttempts"] = "3",
+            [FunctionsServiceCollectionExtensions.RelayConfigFileSetting] = Path.GetFileName(_configPath),
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddDbtRelayFunctions(configuration, _configPath);
+        services.AddDbtRelayFunctions(configuration, Path.GetDirectoryName(_configPath)!);
         more?.Invoke(services);
         services.AddSingleton<ReceiveDbtWebhook>().AddSingleton<PipelineFunctions>().AddSingleton<DeadLetterFunctions>().AddSingleton<EventFunctions>();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });

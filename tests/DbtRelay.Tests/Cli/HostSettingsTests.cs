@@ -37,4 +37,17 @@ public sealed class HostSettingsTests
         Assert.Equal("UseDevelopmentStorage=true", values.GetProperty("AzureWebJobsStorage").GetString());
         Assert.Equal("demo-secret-change-me", values.GetProperty("Secrets__dbt-webhook-demo").GetString());
     }
+
+    [Fact]
+    public void Run_locally_the_app_reads_relay_local_json_whose_every_target_is_on_loopback()
+    {
+        // The shipped relay.json names the real SaaS APIs; a local run that sends the README's test event must call none.
+        var file = Json("local.settings.sample.json").GetProperty("Values").GetProperty("RelayConfigFile").GetString()!;
+        var config = DbtRelay.Config.RelayConfigLoader.LoadFile(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", file));
+
+        Assert.Equal("relay.local.json", file);
+        Assert.NotEmpty(config.Targets);
+        Assert.All(Json(Path.Combine("src", "DbtRelay.Functions", file)).GetProperty("targets").EnumerateObject(),
+            target => Assert.Equal("127.0.0.1", new Uri(target.Value.GetProperty("url").GetString()!).Host));
+    }
 }

@@ -24,6 +24,7 @@ public sealed class RelaySchemaParityTests
     public static TheoryData<string, string> Examples => new()
     {
         { "the Functions app's relay.json", File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", "relay.json")) },
+        { "the Functions app's local relay.local.json", File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", "relay.local.json")) },
         { "serve's demo", DemoRelay.Config("http://127.0.0.1:7071") },
         { "a minimal dbt-cloud-job config", Valid },
     };

@@ -9,16 +9,26 @@ namespace DbtRelay.Tests.Fakes;
 /// on disk) and stopped after. Found in <c>.ci/azurite</c> (installed there with npm when Node is present), or
 /// used as given by AZURITE_CONNECTION_STRING. Without Node the tests that need it are skipped and say why;
 /// with DBT_RELAY_REQUIRE_AZURITE=1 (CI) they fail instead, so a CI run can never pass by skipping them.
+/// A test may start its own: as a user runs it without <c>--skipApiVersionCheck</c>, or with a clock it can move
+/// forward (a message the Functions host took before a crash stays invisible for ten minutes of Azurite's time).
 /// </summary>
 public sealed class Azurite : IAsyncLifetime
 {
+    private bool _skipApiVersionCheck = true;
+    private bool _movableClock;
+
     // The emulator's published development account; it guards nothing.
     private const string DevAccount = "devstoreaccount1";
     private const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private Process? _process;
+    private string? _clockFile;
     private string? _skipReason;
     private string? _connectionString;
+
+    /// <summary>An emulator of a test's own (started by InitializeAsync, stopped by DisposeAsync), as a user may run it.</summary>
+    public static Azurite Own(bool skipApiVersionCheck = true, bool movableClock = false) =>
+        new() { _skipApiVersionCheck = skipApiVersionCheck, _movableClock = movableClock };
 
     /// <summary>The connection string of the running emulator; skips (or, in CI, fails) the test when there is none.</summary>
     public string ConnectionString
@@ -37,7 +47,7 @@ public sealed class Azurite : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _connectionString = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
+        _connectionString = _skipApiVersionCheck && !_movableClock ? Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") : null;
         if (_connectionString is not null) return;
         var node = FindOnPath("node");
         if (node is null)
@@ -57,7 +67,7 @@ public sealed class Azurite : IAsyncLifetime
         {
             ArgumentList =
             {
-                script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl",
+                script, "--silent", "--inMemoryPersistence", "--disableProductStyleUrl",
                 "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -66,6 +76,15 @@ public sealed class Azurite : IAsyncLifetime
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(), // where Azurite would write its debug log, were it enabled
         };
+        if (_skipApiVersionCheck) start.ArgumentList.Add("--skipApiVersionCheck");
+        if (_movableClock)
+        {
+            _clockFile = Path.Combine(Path.GetTempPath(), $"azurite-clock-{Guid.NewGuid():N}");
+            await File.WriteAllTextAsync(_clockFile, "0");
+            start.ArgumentList.Insert(0, Path.Combine(AppContext.BaseDirectory, "Fakes", "azurite-clock.cjs"));
+            start.ArgumentList.Insert(0, "--require");
+            start.Environment["AZURITE_CLOCK_FILE"] = _clockFile;
+        }
         _process = Process.Start(start)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
@@ -82,8 +101,18 @@ public sealed class Azurite : IAsyncLifetime
             $"TableEndpoint=http://127.0.0.1:{table}/{DevAccount};";
     }
 
+    /// <summary>Moves Azurite's clock forward (only with a movable clock): visibility timeouts and delays run out.</summary>
+    public async Task AdvanceClockAsync(TimeSpan by)
+    {
+        var file = _clockFile ?? throw new InvalidOperationException("this Azurite was started without a movable clock");
+        var now = long.Parse(await File.ReadAllTextAsync(file), System.Globalization.CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(file, (now + (long)by.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Task.Delay(300); // the clock re-reads its file every 100 ms
+    }
+
     public async Task DisposeAsync()
     {
+        if (_clockFile is not null) File.Delete(_clockFile);
         if (_process is null) return;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
