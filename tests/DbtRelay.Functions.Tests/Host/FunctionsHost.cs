@@ -57,6 +57,8 @@ internal sealed class FunctionsHost : IAsyncDisposable
 
     public Uri Url(string pathAndQuery) => new(BaseUrl, pathAndQuery);
 
+    public static bool IsInstalled => Found.Value.Start is not null;
+
     /// <summary>Skips the test (or fails it, where the host is required) when no Functions host is installed.</summary>
     public static void RequireInstalled()
     {
