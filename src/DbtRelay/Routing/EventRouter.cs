@@ -22,7 +22,9 @@ public sealed partial class EventRouter(
     TimeProvider time,
     ILogger<EventRouter> logger)
 {
-    private static readonly TimeSpan RoutingLease = TimeSpan.FromMinutes(2);
+    // Routing takes milliseconds; the lease only bounds how long an event whose router died waits to be routed again
+    // (a router that outlives it fans out twice, which the delivery ledger keeps at one call per target).
+    private static readonly TimeSpan RoutingLease = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan BusyRecheck = TimeSpan.FromSeconds(4);
 
     public async Task<RouteResult> RouteAsync(EventEnvelope envelope, CancellationToken cancellationToken)

@@ -25,7 +25,8 @@ internal sealed class FunctionsHost : IAsyncDisposable
     private static readonly Lazy<(ProcessStartInfo? Start, string Reason)> Found = new(Find);
 
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ConcurrentQueue<(TimeSpan At, string Line)> _output = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     private FunctionsHost(Process process, string appDirectory, Uri baseUrl, string masterKey, string functionKey)
     {
@@ -34,8 +35,8 @@ internal sealed class FunctionsHost : IAsyncDisposable
         BaseUrl = baseUrl;
         MasterKey = masterKey;
         FunctionKey = functionKey;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue((_clock.Elapsed, e.Data)); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue((_clock.Elapsed, e.Data)); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -50,8 +51,8 @@ internal sealed class FunctionsHost : IAsyncDisposable
     /// <summary>The host's default function key: what <c>az functionapp keys list</c> shows in Azure.</summary>
     public string FunctionKey { get; }
 
-    /// <summary>Everything the host printed (its console log, which includes the worker's lines), so far.</summary>
-    public string Output => string.Join('\n', _output);
+    /// <summary>Everything the host printed (its console log, which includes the worker's lines), so far, each line with the seconds since start.</summary>
+    public string Output => string.Join('\n', _output.Select(o => $"[{o.At.TotalSeconds,7:F2}] {o.Line}"));
 
     public bool HasExited => _process.HasExited;
 
@@ -147,7 +148,7 @@ internal sealed class FunctionsHost : IAsyncDisposable
         var deadline = DateTime.UtcNow + bound;
         while (DateTime.UtcNow < deadline)
         {
-            if (_output.FirstOrDefault(predicate) is { } line) return line;
+            if (_output.Select(o => o.Line).FirstOrDefault(predicate) is { } line) return line;
             await Task.Delay(100);
         }
         throw new TimeoutException($"The host did not print the expected line within {bound.TotalSeconds:F0} s:\n{Output}");

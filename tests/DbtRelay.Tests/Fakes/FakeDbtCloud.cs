@@ -16,6 +16,9 @@ internal sealed class FakeDbtCloud(string token, long accountId) : FakeApi
 
     public int Triggers => Calls("POST", $"/api/v2/accounts/{accountId}/jobs/");
 
+    /// <summary>How long a trigger waits, after creating its run, before answering (a slow dbt Cloud).</summary>
+    public TimeSpan TriggerDelay { get; set; }
+
     protected override async Task AnswerAsync(HttpContext context, ReceivedRequest request)
     {
         if (request.Header("Authorization") != $"Token {token}")
@@ -38,6 +41,7 @@ internal sealed class FakeDbtCloud(string token, long accountId) : FakeApi
                     }
                     var id = Interlocked.Increment(ref _nextId);
                     Runs[id] = (long.Parse(j, System.Globalization.CultureInfo.InvariantCulture), cause);
+                    if (TriggerDelay > TimeSpan.Zero) await Task.Delay(TriggerDelay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
                     await context.Response.WriteAsJsonAsync(new { status = new { code = 200, is_success = true }, data = new { id, job_definition_id = long.Parse(j, System.Globalization.CultureInfo.InvariantCulture), cause, status = 1 } });
                 }
                 return;
