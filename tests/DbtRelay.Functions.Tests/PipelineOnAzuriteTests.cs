@@ -2,7 +2,6 @@ using System.Net;
 using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
 using DbtRelay.History;
-using DbtRelay.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,7 +1,6 @@
 using System.Net;
 using DbtRelay.Delivery;
 using DbtRelay.History;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Functions.Tests.Host;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Functions.Tests.Host;

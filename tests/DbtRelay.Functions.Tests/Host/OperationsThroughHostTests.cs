@@ -1,6 +1,5 @@
 using System.Net;
 using DbtRelay.History;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Functions.Tests.Host;
 

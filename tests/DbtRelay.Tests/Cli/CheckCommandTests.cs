@@ -1,5 +1,4 @@
 using DbtRelay.Cli;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

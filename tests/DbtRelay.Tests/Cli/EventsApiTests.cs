@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using DbtRelay.History;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

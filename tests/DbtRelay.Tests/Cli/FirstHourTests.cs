@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

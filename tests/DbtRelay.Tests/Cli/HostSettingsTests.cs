@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

@@ -3,7 +3,6 @@ using System.Net;
 using DbtRelay.Cli;
 using DbtRelay.InProcess;
 using DbtRelay.Sqlite;
-using DbtRelay.Tests.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

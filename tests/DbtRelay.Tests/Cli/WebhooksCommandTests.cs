@@ -1,4 +1,3 @@
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Cli;
 

@@ -1,6 +1,5 @@
 using DbtRelay.Config;
 using DbtRelay.Targets;
-using DbtRelay.Tests.Fakes;
 
 namespace DbtRelay.Tests.Config;
 

@@ -1,6 +1,5 @@
 using DbtRelay.Cli;
 using DbtRelay.Config;
-using DbtRelay.Tests.Fakes;
 using NJsonSchema;
 
 namespace DbtRelay.Tests.Config;

@@ -1,10 +1,10 @@
 using System.Text;
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>Realistic dbt Cloud webhook bodies, shaped like the documented examples.</summary>
-internal static class DbtPayloads
+public static class DbtPayloads
 {
     public static string Completed(string eventId = "wev_2L6Z3l8uPedXKPq9D2nWbPIip7Z", string jobId = "123",
         string runStatus = "Success", int statusCode = 10, string eventType = "job.run.completed",

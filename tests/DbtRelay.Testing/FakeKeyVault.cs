@@ -1,4 +1,3 @@
-using DbtRelay.Cli;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -12,14 +11,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// Azure Key Vault's secrets API over HTTPS on 127.0.0.1: <c>GET /secrets/{name}[/{version}]?api-version=…</c>,
 /// the bearer challenge (401 + WWW-Authenticate) for a request without a token, 404 SecretNotFound, and scripted
 /// outages (429 with Retry-After, 503). Counts what it served so tests can prove caching.
 /// </summary>
-internal sealed class FakeKeyVault : IAsyncDisposable
+public sealed class FakeKeyVault : IAsyncDisposable
 {
     public const string Token = "fake-kv-access-token";
     public static readonly Uri VaultUri = new("https://relay.vault.azure.net/");
@@ -37,7 +36,7 @@ internal sealed class FakeKeyVault : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
         _app.StartAsync().GetAwaiter().GetResult();
-        Port = new Uri(ServeHost.Addresses(_app).Single()).Port;
+        Port = ListeningAddress.Of(_app).Port;
     }
 
     public int Port { get; }
@@ -45,7 +44,9 @@ internal sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>Authenticated reads per secret name.</summary>
     public ConcurrentDictionary<string, int> Reads { get; } = new();
 
-    public int Challenges;
+    private int _challenges;
+
+    public int Challenges => Volatile.Read(ref _challenges);
 
     /// <summary>When set, every authenticated request gets this status (an outage or throttling).</summary>
     public (int Status, int? RetryAfterSeconds)? Outage { get; set; }
@@ -84,7 +85,7 @@ internal sealed class FakeKeyVault : IAsyncDisposable
         }
         if (request.Headers.Authorization.ToString() != $"Bearer {Token}")
         {
-            Interlocked.Increment(ref Challenges);
+            Interlocked.Increment(ref _challenges);
             context.Response.StatusCode = 401;
             context.Response.Headers.WWWAuthenticate =
                 "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001\", resource=\"https://vault.azure.net\"";
@@ -142,14 +143,17 @@ internal sealed class FakeKeyVault : IAsyncDisposable
 }
 
 /// <summary>The managed identity as the Key Vault client sees it: hands out the fake's token and counts requests.</summary>
-internal sealed class CountingCredential : TokenCredential
+public sealed class CountingCredential : TokenCredential
 {
-    public int Calls;
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
+
     public List<string> Scopes { get; } = [];
 
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref Calls);
+        Interlocked.Increment(ref _calls);
         lock (Scopes) Scopes.AddRange(requestContext.Scopes);
         return new AccessToken(FakeKeyVault.Token, DateTimeOffset.UtcNow.AddHours(1));
     }

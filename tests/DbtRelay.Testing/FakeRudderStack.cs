@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// RudderStack's Reverse ETL API: <c>POST /v2/retl-connections/{connectionId}/start</c>, bearer token, body
 /// <c>{"syncType": …}</c>; 200 with a syncId, 401 for a bad token, 404 for an unknown connection, 409 while a sync runs.
 /// </summary>
-internal sealed class FakeRudderStack(string token, params string[] connections) : FakeApi
+public sealed class FakeRudderStack(string token, params string[] connections) : FakeApi
 {
     private int _syncs;
 

@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// dbt Cloud's Administrative API v2: trigger <c>POST /api/v2/accounts/{a}/jobs/{j}/run/</c> (Token auth, body with
 /// cause) → 200 <c>{"status":…,"data":{"id":…}}</c>; list <c>GET /api/v2/accounts/{a}/runs/?job_definition_id=…&amp;order_by=-id</c>.
 /// </summary>
-internal sealed class FakeDbtCloud(string token, long accountId) : FakeApi
+public sealed class FakeDbtCloud(string token, long accountId) : FakeApi
 {
     private int _nextId = 900_000;
 
@@ -16,8 +16,13 @@ internal sealed class FakeDbtCloud(string token, long accountId) : FakeApi
 
     public int Triggers => Calls("POST", $"/api/v2/accounts/{accountId}/jobs/");
 
+    private int _unanswered;
+
     /// <summary>How long a trigger waits, after creating its run, before answering (a slow dbt Cloud).</summary>
     public TimeSpan TriggerDelay { get; set; }
+
+    /// <summary>Triggers whose run exists but whose answer has not been sent yet.</summary>
+    public int UnansweredTriggers => Volatile.Read(ref _unanswered);
 
     protected override async Task AnswerAsync(HttpContext context, ReceivedRequest request)
     {
@@ -41,7 +46,15 @@ internal sealed class FakeDbtCloud(string token, long accountId) : FakeApi
                     }
                     var id = Interlocked.Increment(ref _nextId);
                     Runs[id] = (long.Parse(j, System.Globalization.CultureInfo.InvariantCulture), cause);
-                    if (TriggerDelay > TimeSpan.Zero) await Task.Delay(TriggerDelay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    Interlocked.Increment(ref _unanswered);
+                    try
+                    {
+                        if (TriggerDelay > TimeSpan.Zero) await Task.Delay(TriggerDelay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _unanswered);
+                    }
                     await context.Response.WriteAsJsonAsync(new { status = new { code = 200, is_success = true }, data = new { id, job_definition_id = long.Parse(j, System.Globalization.CultureInfo.InvariantCulture), cause, status = 1 } });
                 }
                 return;

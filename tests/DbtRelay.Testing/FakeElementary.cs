@@ -3,13 +3,13 @@ using System.Text;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Http;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// Elementary Cloud's sync webhook: <c>POST /webhooks/{id}</c>; <c>Authorization</c> must be the hex HMAC-SHA256 of
 /// the received bytes with the shared secret, else 401.
 /// </summary>
-internal sealed class FakeElementary(string secret) : FakeApi
+public sealed class FakeElementary(string secret) : FakeApi
 {
     public ConcurrentQueue<bool> SignatureChecks { get; } = new();
 

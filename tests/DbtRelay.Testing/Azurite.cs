@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// Azurite, the Azure Storage emulator, started once per test assembly on free loopback ports (in memory, nothing
@@ -81,7 +81,7 @@ public sealed class Azurite : IAsyncLifetime
         {
             _clockFile = Path.Combine(Path.GetTempPath(), $"azurite-clock-{Guid.NewGuid():N}");
             await File.WriteAllTextAsync(_clockFile, "0");
-            start.ArgumentList.Insert(0, Path.Combine(AppContext.BaseDirectory, "Fakes", "azurite-clock.cjs"));
+            start.ArgumentList.Insert(0, Path.Combine(AppContext.BaseDirectory, "azurite-clock.cjs"));
             start.ArgumentList.Insert(0, "--require");
             start.Environment["AZURITE_CLOCK_FILE"] = _clockFile;
         }

@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// <c>dbt-relay serve</c> as a real child process (the CLI built next to the tests), for what only a process can
 /// show: a SIGKILL, a restart on the same data, several instances side by side.
 /// </summary>
-internal sealed partial class ServeProcess : IAsyncDisposable
+public sealed partial class ServeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();

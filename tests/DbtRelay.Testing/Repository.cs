@@ -1,7 +1,7 @@
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>The repository the tests run from (files the tests read: relay.json examples, host.json, the schema).</summary>
-internal static class Repository
+public static class Repository
 {
     public static string Root()
     {

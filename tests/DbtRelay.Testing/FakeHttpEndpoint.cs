@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// A generic endpoint (Erathos, Slack, …) that records requests and answers 200 unless scripted, optionally after a
 /// delay (a slow downstream, to build a backlog).
 /// </summary>
-internal sealed class FakeHttpEndpoint(int status = 200, TimeSpan? delay = null) : FakeApi
+public sealed class FakeHttpEndpoint(int status = 200, TimeSpan? delay = null) : FakeApi
 {
     private int _inFlight;
     private int _maxInFlight;

@@ -1,27 +1,26 @@
-using DbtRelay.Cli;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>A request as a fake downstream API saw it.</summary>
-internal sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+public sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
     public string BodyText => System.Text.Encoding.UTF8.GetString(Body);
     public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
 }
 
 /// <summary>A scripted answer that overrides a fake's normal behaviour once (outages, throttling, slowness).</summary>
-internal sealed record ScriptedAnswer(int Status, TimeSpan? RetryAfter = null, TimeSpan? Delay = null, bool RunNormallyFirst = false);
+public sealed record ScriptedAnswer(int Status, TimeSpan? RetryAfter = null, TimeSpan? Delay = null, bool RunNormallyFirst = false);
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 (Kestrel, in process) standing in for a SaaS API: records every request and
 /// answers per the documented API unless a scripted answer is queued.
 /// </summary>
-internal abstract class FakeApi : IAsyncDisposable
+public abstract class FakeApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ScriptedAnswer> _script = new();
@@ -34,7 +33,7 @@ internal abstract class FakeApi : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
         _app.StartAsync().GetAwaiter().GetResult();
-        BaseUrl = new Uri(ServeHost.Addresses(_app).Single() + "/");
+        BaseUrl = ListeningAddress.Of(_app);
     }
 
     public Uri BaseUrl { get; }
@@ -89,5 +88,6 @@ internal abstract class FakeApi : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }

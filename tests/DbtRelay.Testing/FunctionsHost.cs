@@ -4,9 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
-using DbtRelay.Tests.Fakes;
 
-namespace DbtRelay.Functions.Tests.Host;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// The Functions app as users run it: the test build's app output (functions.metadata, worker.config.json,
@@ -16,7 +15,7 @@ namespace DbtRelay.Functions.Tests.Host;
 /// Microsoft.Azure.WebJobs.Script.WebHost.dll), else <c>func</c> on PATH. Without one the test is skipped and says
 /// why; with <see cref="RequireVariable"/>=1 (CI) it fails instead.
 /// </summary>
-internal sealed class FunctionsHost : IAsyncDisposable
+public sealed class FunctionsHost : IAsyncDisposable
 {
     public const string FolderVariable = "DBT_RELAY_FUNCTIONS_HOST";
     public const string RequireVariable = "DBT_RELAY_REQUIRE_FUNCTIONS_HOST";

@@ -4,14 +4,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// dbt Cloud's webhooks API v3: <c>GET|POST /api/v3/accounts/{a}/webhooks/subscriptions</c> (POST answers 201 with
 /// <c>hmac_secret</c>, shown only then), <c>PUT|DELETE /api/v3/accounts/{a}/webhooks/subscription/{id}</c> and
 /// <c>GET …/subscription/{id}/test</c>; <c>Authorization: Token</c>, envelope <c>{"data": …, "status": …}</c>.
 /// </summary>
-internal sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
+public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
 {
     public const string HmacSecret = "hmac-4bd1f0c1e2d3a4b5c6d7e8f9";
 

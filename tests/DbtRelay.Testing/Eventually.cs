@@ -1,10 +1,10 @@
-namespace DbtRelay.Tests.Fakes;
+namespace DbtRelay.Testing;
 
 /// <summary>
 /// Waits, bounded, for background work (the serve pipeline, a cache refresh) to reach a state. Not a timing
 /// assertion: the bound only keeps a broken build from hanging.
 /// </summary>
-internal static class Eventually
+public static class Eventually
 {
     private static readonly TimeSpan DefaultBound = TimeSpan.FromSeconds(10);
 
