@@ -36,6 +36,14 @@ param maximumInstanceCount int = 40
 @maxValue(10)
 param alwaysReadyHttpInstances int = 1
 
+// The queue-triggered functions scale from zero by default: the first event after an idle period waits for the
+// platform to notice the queue and start an instance (seconds). Always-ready instances for both pipeline functions
+// keep POST → downstream call in the sub-second range measured locally, at the always-ready price for each.
+@description('Always-ready instances for each of RouteDbtEvent and DeliverSync. Default 0: scale from zero.')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyPipelineInstances int = 0
+
 // Purge protection keeps a deleted vault (and its secrets) unpurgeable for the retention period: right for
 // production, but then `azd down` + `azd up` of the same environment must recover the vault (below) instead of
 // creating it. Off by default so that a trial environment can be torn down with `azd down --purge`.
@@ -128,6 +136,7 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    alwaysReadyPipelineInstances: alwaysReadyPipelineInstances
   }
 }
 

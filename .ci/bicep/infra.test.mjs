@@ -94,6 +94,16 @@ test('the app runs .NET 10 isolated on Flex Consumption with an always-ready HTT
   assert.equal(config.deployment.storage.authentication.type, 'UserAssignedIdentity');
 });
 
+test('always-ready pipeline instances name the queue functions the app has, off by default', () => {
+  const config = one(functionApp, 'Microsoft.Web/sites').properties.functionAppConfig;
+  const code = readFileSync(join(repoRoot, 'src/DbtRelay.Functions/PipelineFunctions.cs'), 'utf8');
+  const functions = [...code.matchAll(/\[Function\("([^"]+)"\)\]/g)].map((m) => m[1]).sort();
+  assert.deepEqual(functions, ['DeliverSync', 'RouteDbtEvent']);
+  for (const name of functions) assert.match(config.scaleAndConcurrency.alwaysReady, new RegExp(`'function:${name}'`));
+  assert.equal(main.parameters.alwaysReadyPipelineInstances.defaultValue, 0);
+  assert.equal(parametersFile.alwaysReadyPipelineInstances.value, '${DBT_RELAY_ALWAYS_READY_PIPELINE=0}');
+});
+
 test('scale-out and location follow Flex Consumption: at least 40 instances, an azd location picker', () => {
   const max = main.parameters.maximumInstanceCount;
   assert.deepEqual([max.minValue, max.maxValue], [40, 1000]);

@@ -14,6 +14,7 @@ param logAnalyticsWorkspaceId string
 param instanceMemoryMB int
 param maximumInstanceCount int
 param alwaysReadyHttpInstances int
+param alwaysReadyPipelineInstances int
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'plan-${resourceToken}'
@@ -62,12 +63,21 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
-        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+        alwaysReady: concat(alwaysReadyHttpInstances > 0 ? [
           {
             name: 'http'
             instanceCount: alwaysReadyHttpInstances
           }
-        ] : []
+        ] : [], alwaysReadyPipelineInstances > 0 ? [
+          {
+            name: 'function:RouteDbtEvent'
+            instanceCount: alwaysReadyPipelineInstances
+          }
+          {
+            name: 'function:DeliverSync'
+            instanceCount: alwaysReadyPipelineInstances
+          }
+        ] : [])
       }
       runtime: {
         name: 'dotnet-isolated'

@@ -20,7 +20,7 @@ namespace DbtRelay.Benchmarks;
 /// </summary>
 internal static partial class LoadRun
 {
-    private const string Secret = "load-secret";
+    internal const string Secret = "load-secret";
 
     /// <param name="rounds">Interleaved rounds: every variant once per round.</param>
     /// <param name="seconds">Measured seconds per variant and round.</param>
@@ -87,14 +87,14 @@ internal static partial class LoadRun
         return 0;
     }
 
-    private static string Range(IEnumerable<double> values, string format)
+    internal static string Range(IEnumerable<double> values, string format)
     {
         var sorted = values.Order().ToArray();
         var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         return $"{sorted[0].ToString(format, CultureInfo.InvariantCulture)} / {median.ToString(format, CultureInfo.InvariantCulture)} / {sorted[^1].ToString(format, CultureInfo.InvariantCulture)}";
     }
 
-    private static async Task<string> WriteScriptAsync()
+    internal static async Task<string> WriteScriptAsync()
     {
         var lua = new StringBuilder("local bodies = {}\nlocal signatures = {}\n");
         var key = Encoding.UTF8.GetBytes(Secret);
@@ -115,7 +115,7 @@ internal static partial class LoadRun
         return path;
     }
 
-    private static async Task<(double Rps, double P99)> WrkAsync(string url, string script, int seconds)
+    internal static async Task<(double Rps, double P99)> WrkAsync(string url, string script, int seconds)
     {
         var start = new ProcessStartInfo("wrk", ["-t2", "-c50", $"-d{seconds}s", "--latency", "-s", script, url]) { RedirectStandardOutput = true };
         using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
