@@ -30,7 +30,8 @@ internal static class ServeTelemetry
             });
         if (!otlp) return;
         // The request span is the root: dbt's POST, then intake, routing and each delivery (with its HTTP call) below it.
-        telemetry.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(RelayTelemetry.Name).AddHttpClientInstrumentation().AddOtlpExporter())
+        telemetry.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(RelayTelemetry.Name)
+                .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RelayTelemetry.KeepOriginOnly).AddOtlpExporter())
             .WithLogging(logging => logging.AddOtlpExporter(), options =>
             {
                 // The EventId/RunId/JobId/Target/Attempt scope becomes attributes of every record.

@@ -29,18 +29,24 @@ public static class FunctionsTelemetry
         telemetry.UseFunctionsWorkerDefaults();
         telemetry
             .WithMetrics(metrics => metrics.AddMeter(RelayTelemetry.Name))
-            .WithTracing(tracing => tracing.AddSource(RelayTelemetry.Name).AddHttpClientInstrumentation())
+            .WithTracing(tracing => tracing.AddSource(RelayTelemetry.Name)
+                .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RelayTelemetry.KeepOriginOnly))
             .WithLogging(configureBuilder: null, configureOptions: options =>
             {
                 options.IncludeScopes = true;
                 options.ParseStateValues = true;
+                // The trace's message in Application Insights: the line as written, not its template.
+                options.IncludeFormattedMessage = true;
             });
         if (configuration[ConnectionStringSetting] is { Length: > 0 } connectionString)
         {
+            var authentication = configuration[AuthenticationSetting];
             telemetry.UseAzureMonitorExporter(options =>
             {
                 options.ConnectionString = connectionString;
-                options.Credential = AzureCredentials.Create(ClientId(configuration[AuthenticationSetting]));
+                // Entra ID when the standard setting asks for it (the Bicep does: the resource refuses keys), else the
+                // connection string's instrumentation key, as every Application Insights SDK does without that setting.
+                if (UsesEntraId(authentication)) options.Credential = AzureCredentials.Create(ClientId(authentication));
             });
         }
         exporters?.Invoke(telemetry);
@@ -48,8 +54,12 @@ public static class FunctionsTelemetry
     }
 
     /// <summary>The identity named by the standard <c>ClientId=…;Authorization=AAD</c> setting the Bicep writes.</summary>
-    internal static string? ClientId(string? authentication) =>
+    internal static string? ClientId(string? authentication) => Part(authentication, "ClientId");
+
+    internal static bool UsesEntraId(string? authentication) => string.Equals(Part(authentication, "Authorization"), "AAD", StringComparison.OrdinalIgnoreCase);
+
+    private static string? Part(string? authentication, string name) =>
         authentication?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(part => part.Split('=', 2))
-            .FirstOrDefault(kv => kv.Length == 2 && kv[0].Equals("ClientId", StringComparison.OrdinalIgnoreCase))?[1];
+            .FirstOrDefault(kv => kv.Length == 2 && kv[0].Equals(name, StringComparison.OrdinalIgnoreCase))?[1];
 }

@@ -37,6 +37,15 @@ public static class RelayTelemetry
     public static readonly Histogram<double> DeliveryLatency = Meter.CreateHistogram("dbtrelay.delivery.latency", "s", "Accepted to delivered, per target",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600] });
 
+    /// <summary>
+    /// For the HTTP client instrumentation of both hosts: a call's span keeps the URL's origin only. A target's path
+    /// or query may hold a secret (a Slack webhook's path is one), and the span would carry it to the trace store.
+    /// </summary>
+    public static void KeepOriginOnly(Activity activity, HttpRequestMessage request)
+    {
+        if (request.RequestUri is { IsAbsoluteUri: true } url) activity.SetTag("url.full", url.GetLeftPart(UriPartial.Authority));
+    }
+
     /// <summary>Starts a child of the trace a queue message carries (or a new trace when it carries none).</summary>
     public static Activity? StartFrom(string name, string? traceParent, ActivityKind kind = ActivityKind.Consumer) =>
         ActivityContext.TryParse(traceParent, null, out var parent)

@@ -21,6 +21,7 @@ public sealed class HostedRelay : IAsyncLifetime
     internal FakeHttpEndpoint Http { get; } = new();
     internal FakeHttpEndpoint Flaky { get; } = new();
     internal FakeHttpEndpoint Refusing { get; } = new(status: 400);
+    internal FakeApplicationInsights ApplicationInsights { get; } = new();
 
     public Azurite Storage { get; } = Azurite.Own();
 
@@ -51,7 +52,8 @@ public sealed class HostedRelay : IAsyncLifetime
         if (!FunctionsHost.IsInstalled) return; // each test says why it is skipped
         await Storage.InitializeAsync();
         Queues = StorageClients.FromConnectionString(Storage.ConnectionString);
-        Host = await FunctionsHost.StartAsync(RelayJson(), Storage.ConnectionString, Settings());
+        Host = await FunctionsHost.StartAsync(RelayJson(), Storage.ConnectionString,
+            Settings(("APPLICATIONINSIGHTS_CONNECTION_STRING", ApplicationInsights.ConnectionString)));
     }
 
     private string RelayJson()
@@ -144,7 +146,7 @@ public sealed class HostedRelay : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         await Storage.DisposeAsync();
         Client.Dispose();
-        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing }) await fake.DisposeAsync();
+        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights }) await fake.DisposeAsync();
     }
 }
 

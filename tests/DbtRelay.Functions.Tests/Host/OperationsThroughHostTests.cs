@@ -28,9 +28,19 @@ public sealed class OperationsThroughHostTests(HostedRelay relay)
         Assert.Contains("400", list, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("""{"replayed":1}""", await replayed.Content.ReadAsStringAsync());
-        // The relay's own line, with the reason, in the host's console (what func start shows).
+        // The relay's own line, with the reason, in the host's console (what func start shows)...
         Assert.Contains(relay.Host.Output.Split('\n'), line =>
             line.Contains("Dead-lettered wev_host_refused", StringComparison.Ordinal) && line.Contains("answered 400", StringComparison.Ordinal));
+        // ...and in Application Insights, an Error trace whose custom dimensions say which event and target.
+        await Eventually.True(() => relay.ApplicationInsights.Traces().Any(t => t.Message.StartsWith("Dead-lettered wev_host_refused", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        var trace = relay.ApplicationInsights.Traces().First(t => t.Message.StartsWith("Dead-lettered wev_host_refused", StringComparison.Ordinal));
+        Assert.Equal("Error", trace.Severity);
+        Assert.Equal(("wev_host_refused", "refusing", "1", "400"),
+            (trace.Properties["EventId"], trace.Properties["Target"], trace.Properties["Attempt"], trace.Properties["JobId"]));
+        // The call itself is a dependency that names the target's origin, never its path: a path may hold a secret.
+        var origin = relay.Refusing.BaseUrl.GetLeftPart(UriPartial.Authority);
+        await Eventually.True(() => relay.ApplicationInsights.Dependencies().Any(d => d.Data.StartsWith(origin, StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(relay.ApplicationInsights.Items, item => item.GetRawText().Contains("/refuses/wev_host_refused", StringComparison.Ordinal));
     }
 
     [SkippableFact]

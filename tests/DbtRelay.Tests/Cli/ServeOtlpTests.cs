@@ -6,6 +6,7 @@ namespace DbtRelay.Tests.Cli;
 public sealed class ServeOtlpTests : IAsyncLifetime
 {
     private const string Secret = "otlp-secret";
+    private const string SlackKey = "T0SECRETINPATH";
     private readonly string _folder = Directory.CreateTempSubdirectory("relay-otlp-").FullName;
     private readonly FakeHttpEndpoint _collector = new();
     private readonly FakeHttpEndpoint _sink = new();
@@ -16,12 +17,15 @@ public sealed class ServeOtlpTests : IAsyncLifetime
         var config = Path.Combine(_folder, "relay.json");
         await File.WriteAllTextAsync(config, $$$"""
             { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
-              "targets": { "sink": { "type": "http", "url": "{{{_sink.BaseUrl}}}sync" } },
+              "targets": { "sink": { "type": "http", "url": "{{{_sink.BaseUrl}}}services/{{secrets.slack-key}}" } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """);
         _serve = await ServeProcess.StartAsync(config, ["--in-memory"], new Dictionary<string, string>
         {
             ["Secrets__dbt-webhook"] = Secret,
+            // A Slack-style webhook whose path is the secret, and the HTTP client's own log lines switched on.
+            ["Secrets__slack-key"] = SlackKey,
+            ["Logging__LogLevel__System"] = "Information",
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _collector.BaseUrl.ToString().TrimEnd('/'),
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
@@ -32,7 +36,7 @@ public sealed class ServeOtlpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_events_spans_metrics_and_logs_are_exported_over_otlp()
+    public async Task An_events_spans_metrics_and_logs_are_exported_over_otlp_and_a_secret_in_a_target_url_is_in_none()
     {
         var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_otlp"));
         using var http = new HttpClient();
@@ -46,6 +50,11 @@ public sealed class ServeOtlpTests : IAsyncLifetime
         await Eventually.True(() => Exported("/v1/traces", "dbt-relay intake", "dbt-relay route", "dbt-relay deliver sink", "wev_otlp"), TimeSpan.FromSeconds(30));
         await Eventually.True(() => Exported("/v1/logs", "DbtRelay.Delivery.DeliveryExecutor", "wev_otlp"), TimeSpan.FromSeconds(30));
         await Eventually.True(() => Exported("/v1/metrics", "dbtrelay.deliveries", "dbtrelay.delivery.latency"), TimeSpan.FromSeconds(30));
+
+        Assert.Equal($"/services/{SlackKey}", Assert.Single(_sink.Received).PathAndQuery);
+        Assert.True(Exported("/v1/traces", _sink.BaseUrl.GetLeftPart(UriPartial.Authority)), "the call's span names the target's origin");
+        Assert.DoesNotContain(_collector.Received, r => r.BodyText.Contains(SlackKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(SlackKey, _serve.Output, StringComparison.Ordinal);
     }
 
     private bool Exported(string path, params string[] texts)
