@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace DbtRelay.Benchmarks;
 
@@ -22,7 +20,7 @@ internal sealed class ServeUnderLoad : IAsyncDisposable
 
     public static async Task<ServeUnderLoad> StartAsync(string dll, string config, string secret)
     {
-        var port = FreePort();
+        var port = DbtRelay.Testing.LocalMachine.FreePort();
         var start = new ProcessStartInfo("dotnet", [dll, "serve", "--in-memory", "--config", config, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
@@ -55,13 +53,6 @@ internal sealed class ServeUnderLoad : IAsyncDisposable
         }
         await serve.DisposeAsync();
         throw new InvalidOperationException($"{dll} serve did not answer /api/health within 60 s");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

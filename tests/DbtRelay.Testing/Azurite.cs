@@ -5,8 +5,10 @@ using System.Net.Sockets;
 namespace DbtRelay.Testing;
 
 /// <summary>
-/// Azurite, the Azure Storage emulator, started once per test assembly on free loopback ports (in memory, nothing
-/// on disk) and stopped after. Found in <c>.ci/azurite</c> (installed there with npm when Node is present), or
+/// Azurite, the Azure Storage emulator, started once per test assembly on free loopback ports, its data in a temporary
+/// folder removed when it stops. Not <c>--inMemoryPersistence</c>: in memory every message and blob is an extent of its
+/// own, and Azurite's garbage collection of a few thousand of them blocks its only thread for minutes at full CPU (seen
+/// under the Functions host after a burst), where on disk they share a few files. Found in <c>.ci/azurite</c> (installed there with npm when Node is present), or
 /// used as given by AZURITE_CONNECTION_STRING. Without Node the tests that need it are skipped and say why;
 /// with DBT_RELAY_REQUIRE_AZURITE=1 (CI) they fail instead, so a CI run can never pass by skipping them.
 /// A test may start its own: as a user runs it without <c>--skipApiVersionCheck</c>, or with a clock it can move
@@ -16,6 +18,7 @@ public sealed class Azurite : IAsyncLifetime
 {
     private bool _skipApiVersionCheck = true;
     private bool _movableClock;
+    private bool _shared = true; // the collection fixture: an emulator the user runs (AZURITE_CONNECTION_STRING) will do
 
     // The emulator's published development account; it guards nothing.
     private const string DevAccount = "devstoreaccount1";
@@ -23,12 +26,13 @@ public sealed class Azurite : IAsyncLifetime
 
     private Process? _process;
     private string? _clockFile;
+    private string? _dataFolder;
     private string? _skipReason;
     private string? _connectionString;
 
     /// <summary>An emulator of a test's own (started by InitializeAsync, stopped by DisposeAsync), as a user may run it.</summary>
     public static Azurite Own(bool skipApiVersionCheck = true, bool movableClock = false) =>
-        new() { _skipApiVersionCheck = skipApiVersionCheck, _movableClock = movableClock };
+        new() { _skipApiVersionCheck = skipApiVersionCheck, _movableClock = movableClock, _shared = false };
 
     /// <summary>The connection string of the running emulator; skips (or, in CI, fails) the test when there is none.</summary>
     public string ConnectionString
@@ -47,9 +51,9 @@ public sealed class Azurite : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _connectionString = _skipApiVersionCheck && !_movableClock ? Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") : null;
+        _connectionString = _shared ? Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING") : null;
         if (_connectionString is not null) return;
-        var node = FindOnPath("node");
+        var node = LocalMachine.OnPath("node");
         if (node is null)
         {
             _skipReason = "Node.js is not on PATH (install Node 20+ to run the Azure Storage tests).";
@@ -62,12 +66,13 @@ public sealed class Azurite : IAsyncLifetime
             _skipReason = $"Azurite is not installed and `npm ci --prefix {folder}` failed.";
             return;
         }
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var (blob, queue, table) = (LocalMachine.FreePort(), LocalMachine.FreePort(), LocalMachine.FreePort());
+        _dataFolder = Directory.CreateTempSubdirectory("azurite-").FullName;
         var start = new ProcessStartInfo(node)
         {
             ArgumentList =
             {
-                script, "--silent", "--inMemoryPersistence", "--disableProductStyleUrl",
+                script, "--silent", "--location", _dataFolder, "--disableProductStyleUrl",
                 "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -106,22 +111,27 @@ public sealed class Azurite : IAsyncLifetime
     {
         var file = _clockFile ?? throw new InvalidOperationException("this Azurite was started without a movable clock");
         var now = long.Parse(await File.ReadAllTextAsync(file), System.Globalization.CultureInfo.InvariantCulture);
-        await File.WriteAllTextAsync(file, (now + (long)by.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Written aside and renamed over, so the clock never reads a half-written offset.
+        await File.WriteAllTextAsync(file + ".next", (now + (long)by.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(file + ".next", file, overwrite: true);
         await Task.Delay(300); // the clock re-reads its file every 100 ms
     }
 
     public async Task DisposeAsync()
     {
         if (_clockFile is not null) File.Delete(_clockFile);
-        if (_process is null) return;
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-        _process.Dispose();
+        if (_process is not null)
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+        if (_dataFolder is not null) Directory.Delete(_dataFolder, recursive: true);
     }
 
     private static async Task<bool> InstallAsync(string folder)
     {
-        if (FindOnPath("npm") is not { } npm) return false;
+        if (LocalMachine.OnPath("npm") is not { } npm) return false;
         using var install = Process.Start(new ProcessStartInfo(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", folder])
         {
             RedirectStandardOutput = true,
@@ -132,16 +142,6 @@ public sealed class Azurite : IAsyncLifetime
         return install.ExitCode == 0;
     }
 
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task<bool> ListeningAsync(int port)
     {

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
 
@@ -27,9 +25,12 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly ConcurrentQueue<(TimeSpan At, string Line)> _output = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    private FunctionsHost(Process process, string appDirectory, Uri baseUrl, string masterKey, string functionKey)
+    private bool _ownsAppDirectory;
+
+    private FunctionsHost(Process process, string appDirectory, bool ownsAppDirectory, Uri baseUrl, string masterKey, string functionKey)
     {
         _process = process;
+        _ownsAppDirectory = ownsAppDirectory;
         AppDirectory = appDirectory;
         BaseUrl = baseUrl;
         MasterKey = masterKey;
@@ -74,15 +75,18 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// Copies the app, writes <paramref name="relayJson"/> beside it, starts the host on a free port and, unless told
     /// otherwise, waits until it reports Running (a few seconds).
     /// </summary>
-    public static async Task<FunctionsHost> StartAsync(string relayJson, string storageConnectionString, IReadOnlyDictionary<string, string> settings,
-        bool waitUntilRunning = true, string? appDirectory = null)
+    public static Task<FunctionsHost> StartAsync(string relayJson, string storageConnectionString, IReadOnlyDictionary<string, string> settings,
+        bool waitUntilRunning = true) =>
+        StartAsync(relayJson, storageConnectionString, settings, waitUntilRunning, CopyApp());
+
+    private static async Task<FunctionsHost> StartAsync(string relayJson, string storageConnectionString, IReadOnlyDictionary<string, string> settings,
+        bool waitUntilRunning, string appDirectory)
     {
         RequireInstalled();
-        appDirectory ??= CopyApp();
         await File.WriteAllTextAsync(Path.Combine(appDirectory, "relay.json"), relayJson);
         var state = Directory.CreateDirectory(Path.Combine(appDirectory, ".host-state")).FullName;
         var (masterKey, functionKey) = await WriteKeysAsync(Path.Combine(state, "secrets"));
-        var port = FreePort();
+        var port = LocalMachine.FreePort();
 
         var found = Found.Value.Start!;
         var start = new ProcessStartInfo(found.FileName)
@@ -109,9 +113,19 @@ public sealed class FunctionsHost : IAsyncDisposable
         start.Environment.Remove("CONTAINER_NAME");
         foreach (var (key, value) in settings) start.Environment[key] = value;
 
-        var host = new FunctionsHost(Process.Start(start)!, appDirectory, new Uri($"http://127.0.0.1:{port}/"), masterKey, functionKey);
-        if (waitUntilRunning) await host.WaitUntilRunningAsync();
-        return host;
+        var host = new FunctionsHost(Process.Start(start)!, appDirectory, ownsAppDirectory: true, new Uri($"http://127.0.0.1:{port}/"), masterKey, functionKey);
+        if (!waitUntilRunning) return host;
+        try
+        {
+            await host.WaitUntilRunningAsync();
+            return host;
+        }
+        catch
+        {
+            await host.KillAsync();
+            host._process.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Waits for <c>GET /admin/host/status</c> (master key) to say Running; fails with the host's output if it exits or takes over a minute.</summary>
@@ -153,37 +167,39 @@ public sealed class FunctionsHost : IAsyncDisposable
         throw new TimeoutException($"The host did not print the expected line within {bound.TotalSeconds:F0} s:\n{Output}");
     }
 
-    /// <summary>SIGKILL to the host and its worker: nothing drains, no message is completed or abandoned.</summary>
+    /// <summary>SIGKILL to the host, its worker and whatever launched them: nothing drains, no message is completed or abandoned.</summary>
     public async Task KillAsync()
     {
-        if (_process.HasExited) return;
-        _process.Kill(entireProcessTree: true);
+        if (_process.HasExited) return; // its id may belong to another process by now
+        var tree = ProcessTree.Of(_process.Id);
+        await ProcessTree.SignalAsync(tree, "KILL");
+        await ProcessTree.WaitForExitAsync(tree, TimeSpan.FromSeconds(10));
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>SIGTERM (graceful: listeners stop, running invocations finish), then SIGKILL after 20 s.</summary>
+    /// <summary>SIGTERM to the whole tree (graceful: listeners stop, running invocations finish), then SIGKILL after 20 s.</summary>
     public async Task StopAsync()
     {
         if (_process.HasExited) return;
-        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
-        try
-        {
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        }
-        catch (TimeoutException)
-        {
-            await KillAsync();
-        }
+        var tree = ProcessTree.Of(_process.Id);
+        await ProcessTree.SignalAsync(tree, "TERM");
+        if (!await ProcessTree.WaitForExitAsync(tree, TimeSpan.FromSeconds(20))) await ProcessTree.SignalAsync(tree, "KILL");
+        await _process.WaitForExitAsync();
     }
 
-    /// <summary>The same app folder (relay.json, keys and all), started again: a restart after a crash.</summary>
-    public Task<FunctionsHost> RestartAsync(string storageConnectionString, IReadOnlyDictionary<string, string> settings) =>
-        StartAsync(File.ReadAllText(Path.Combine(AppDirectory, "relay.json")), storageConnectionString, settings, appDirectory: AppDirectory);
+    /// <summary>The same app folder (relay.json, keys and all), started again after this host stopped: a restart after a crash.</summary>
+    public async Task<FunctionsHost> RestartAsync(string storageConnectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        var restarted = await StartAsync(await File.ReadAllTextAsync(Path.Combine(AppDirectory, "relay.json")), storageConnectionString, settings, true, AppDirectory);
+        _ownsAppDirectory = false; // the restarted host removes it
+        return restarted;
+    }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
         _process.Dispose();
+        if (_ownsAppDirectory) Directory.Delete(AppDirectory, recursive: true);
     }
 
     /// <summary>The app output the test build made (the same configuration as this test assembly).</summary>
@@ -250,8 +266,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             }
             return (null, $"{FolderVariable}={folder} holds neither func nor {WebHostDll} (nor host/{WebHostDll}).");
         }
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, "func")).FirstOrDefault(File.Exists);
+        var onPath = LocalMachine.OnPath("func");
         return onPath is not null
             ? (FuncStart(onPath), "")
             : (null, $"install Azure Functions Core Tools v4 (func on PATH), or set {FolderVariable} to a folder holding func or a host build.");
@@ -263,12 +278,5 @@ public sealed class FunctionsHost : IAsyncDisposable
         var start = new ProcessStartInfo(func);
         foreach (var argument in new[] { "start", "--enableAuth", "--port" }) start.ArgumentList.Add(argument);
         return start;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

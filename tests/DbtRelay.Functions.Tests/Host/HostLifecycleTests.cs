@@ -44,13 +44,14 @@ public sealed class HostLifecycleTests(ITestOutputHelper log)
         FunctionsHost.RequireInstalled();
         var storage = Azurite.Own();
         await storage.InitializeAsync();
+        await using var insights = new FakeApplicationInsights();
         try
         {
             await using var host = await FunctionsHost.StartAsync("""
                 { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
                   "targets": { "crm": { "type": "rudderstak", "connectionId": "c1", "token": "rudderstack-token" } },
                   "routes": [ { "name": "after-marts", "when": {}, "targets": ["crm", "marts"] } ] }
-                """, storage.ConnectionString, Settings(), waitUntilRunning: false);
+                """, storage.ConnectionString, Settings(("APPLICATIONINSIGHTS_CONNECTION_STRING", insights.ConnectionString)), waitUntilRunning: false);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
             await host.WaitForOutputAsync(line => line.Contains("DbtRelay did not start", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
@@ -64,6 +65,9 @@ public sealed class HostLifecycleTests(ITestOutputHelper log)
             Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
             Assert.DoesNotContain("at DbtRelay.", output, StringComparison.Ordinal);
             Assert.DoesNotContain("Executing 'Functions.", output, StringComparison.Ordinal);
+            // What Application Insights shows: the host's own telemetry carries the worker's error lines.
+            await Eventually.True(() => insights.Traces().Any(t => t.Message.Contains("relay.json $.targets.crm.type:", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+            Assert.Equal("Error", insights.Traces().First(t => t.Message.Contains("relay.json $.targets.crm.type:", StringComparison.Ordinal)).Severity);
             await host.KillAsync(); // it is recycling itself and would take its time over a SIGTERM
         }
         finally
@@ -120,7 +124,7 @@ public sealed class HostLifecycleTests(ITestOutputHelper log)
         var events = Enumerable.Range(0, 40).Select(i => $"wev_crash_{i:D2}").ToList();
         try
         {
-            var host = await FunctionsHost.StartAsync(relayJson, storage.ConnectionString, settings);
+            await using var host = await FunctionsHost.StartAsync(relayJson, storage.ConnectionString, settings);
             var answers = new ConcurrentDictionary<string, HttpStatusCode?>();
             await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (id, _) => answers[id] = await PostAsync(http, host, id));
             // Killed while dbt Cloud has created runs it has not answered for yet, with most of the backlog to go.
@@ -129,8 +133,9 @@ public sealed class HostLifecycleTests(ITestOutputHelper log)
             var (sinkBefore, runsBefore) = (sink.Received.Count, dbt.Runs.Count);
             dbt.TriggerDelay = TimeSpan.Zero;
 
-            await using var restarted = await host.RestartAsync(storage.ConnectionString, settings);
+            // Past the ten-minute hold on what the dead host had taken, before the new host takes anything itself.
             await storage.AdvanceClockAsync(TimeSpan.FromMinutes(11));
+            await using var restarted = await host.RestartAsync(storage.ConnectionString, settings);
             var called = () => sink.Received.Select(r => r.PathAndQuery["/sync/".Length..]).ToList();
             var started = () => dbt.Runs.Values.Select(r => events.Single(id => r.Cause.Contains(id, StringComparison.Ordinal))).ToList();
             try
