@@ -14,9 +14,12 @@ namespace DbtRelay.AzureStorage;
 public sealed class StorageBootstrap(StorageClients storage) : IHostedService
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
+    private volatile bool _done;
 
+    /// <summary>Idempotent: a host may run it before it starts (to report a failure in its own words) and again as a hosted service.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_done) return;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(Budget);
         try
@@ -26,6 +29,7 @@ public sealed class StorageBootstrap(StorageClients storage) : IHostedService
                 await storage.Queue(name).CreateIfNotExistsAsync(cancellationToken: limit.Token).ConfigureAwait(false);
             }
             await storage.Ledger.CreateIfNotExistsAsync(cancellationToken: limit.Token).ConfigureAwait(false);
+            _done = true;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Reason(ex) is { } reason)
         {
@@ -39,9 +43,13 @@ public sealed class StorageBootstrap(StorageClients storage) : IHostedService
     /// <summary>The storage service's own first line (Azurite's says which option fixes an API version it refuses).</summary>
     private static string? Reason(Exception ex) => ex switch
     {
+        RequestFailedException { Status: 0 } unreachable => $"it cannot be reached ({FirstLine(unreachable.Message)})",
         RequestFailedException failed => $"{failed.Status} {failed.ErrorCode}: {FirstLine(failed.Message)}",
         AuthenticationFailedException or CredentialUnavailableException => $"the identity cannot sign in: {FirstLine(ex.Message)}",
-        HttpRequestException or OperationCanceledException or AggregateException => $"no answer within {Budget.TotalSeconds:F0} s ({FirstLine(ex.Message)})",
+        // The SDK's retries end in an AggregateException of each try's failure: the last one says why.
+        AggregateException { InnerExceptions.Count: > 0 } tries => Reason(tries.InnerExceptions[^1]),
+        HttpRequestException => $"it cannot be reached ({FirstLine(ex.Message)})",
+        OperationCanceledException => $"no answer within {Budget.TotalSeconds:F0} s",
         _ => null,
     };
 

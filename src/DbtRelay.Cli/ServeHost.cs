@@ -143,6 +143,11 @@ internal static class ServeHost
             error.WriteLine($"Cannot listen: {ex.Message}");
             return false;
         }
+        catch (StorageUnavailableException ex)
+        {
+            error.WriteLine($"{ex.Message}. Check --storage (Azurite: start it with --skipApiVersionCheck).");
+            return false;
+        }
     }
 
     public static IReadOnlyList<string> Addresses(WebApplication app) =>

@@ -1,3 +1,4 @@
+using DbtRelay.AzureStorage;
 using DbtRelay.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,8 +13,9 @@ try
     builder.Services.AddDbtRelayFunctions(builder.Configuration, AppContext.BaseDirectory);
     builder.Services.AddDbtRelayTelemetry(builder.Configuration);
     using var app = builder.Build();
-    // Settings before the host starts: it would log a failed validation with its stack trace.
+    // Settings and storage before the host starts: it would log a failure with its stack trace.
     app.Services.GetService<IStartupValidator>()?.Validate();
+    await app.Services.GetServices<IHostedService>().OfType<StorageBootstrap>().Single().StartAsync(default);
     await app.RunAsync();
     return 0;
 }

@@ -20,11 +20,17 @@ internal static class StartupFailure
         StartupProblemsException problems =>
             [.. problems.Problems, $"DbtRelay did not start: {problems.Problems.Count} configuration problem(s) above ({problems.RelayConfigPath} and app settings); no function runs until they are fixed."],
         OptionsValidationException invalid =>
-            [.. invalid.Failures.Select(failure => $"setting {invalid.OptionsName}: {failure}"), "DbtRelay did not start: invalid app settings above; no function runs until they are fixed."],
+            [.. Settings(invalid), "DbtRelay did not start: invalid app settings above; no function runs until they are fixed."],
         StorageUnavailableException storage => [storage.Message, "DbtRelay did not start: its storage account cannot be used."],
+        // Several settings sections invalid at once: every failure, one summary.
+        AggregateException many when many.InnerExceptions.All(e => e is OptionsValidationException) =>
+            [.. many.InnerExceptions.Cast<OptionsValidationException>().SelectMany(Settings), "DbtRelay did not start: invalid app settings above; no function runs until they are fixed."],
         AggregateException { InnerExceptions.Count: 1 } one => Describe(one.InnerExceptions[0]),
         _ => null,
     };
+
+    private static IEnumerable<string> Settings(OptionsValidationException invalid) =>
+        invalid.Failures.Select(failure => string.IsNullOrEmpty(invalid.OptionsName) ? $"setting: {failure}" : $"setting {invalid.OptionsName}: {failure}");
 
     public static void Report(IReadOnlyList<string> lines, TextWriter error)
     {

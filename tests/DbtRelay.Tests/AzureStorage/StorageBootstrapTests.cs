@@ -50,6 +50,22 @@ public sealed class StorageBootstrapTests(Azurite azurite)
     }
 
     [Fact]
+    public async Task A_storage_account_nobody_answers_at_stops_startup_saying_it_cannot_be_reached()
+    {
+        var port = LocalMachine.FreePort(); // nothing listens there
+        var storage = StorageClients.FromConnectionString(
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Convert.ToBase64String(new byte[64])};" +
+            $"QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;");
+
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => new StorageBootstrap(storage).StartAsync(default));
+
+        Assert.StartsWith($"Cannot create the relay's queues and ledger container on http://127.0.0.1:{port}: it cannot be reached (",
+            error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
     public async Task A_credential_that_cannot_sign_in_stops_startup_and_says_so()
     {
         var credential = new FailingCredential();
