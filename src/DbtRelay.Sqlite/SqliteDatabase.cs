@@ -78,7 +78,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 -- ledger alike. A ledger lease is ended rather than removed, so whoever claims the key next knows it
                 -- is taking over a call that may have been made (dbt Cloud's run lookup depends on that).
                 UPDATE messages SET leased = 0 WHERE leased = 1;
-                UPDATE ledger SET content = CAST('{{ExpiredLease}}' AS BLOB), version = version + 1
+                UPDATE ledger SET content = CAST('{{ExpiredLease}}' AS BLOB), version = version + 1, updated_at = {{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}
                   WHERE key NOT LIKE 'history/%' AND json_extract(CAST(content AS TEXT), '$.state') = '{{LedgerEntry.LeasedState}}';
                 """);
             return new SqliteDatabase(full, connection, fileLock, durability);

@@ -51,6 +51,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>When set, every authenticated request gets this status (an outage or throttling).</summary>
     public (int Status, int? RetryAfterSeconds)? Outage { get; set; }
 
+    /// <summary>While set, secret reads get no answer (a vault that hangs rather than fails).</summary>
+    public bool Unresponsive { get; set; }
+
     public int ReadsOf(string name) => Reads.GetValueOrDefault(name);
 
     public void Set(string name, string value) =>
@@ -99,6 +102,11 @@ public sealed class FakeKeyVault : IAsyncDisposable
         }
         var name = parts[1];
         Reads.AddOrUpdate(name, 1, (_, n) => n + 1);
+        if (Unresponsive)
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return;
+        }
         if (Outage is var (status, retryAfter))
         {
             context.Response.StatusCode = status;

@@ -69,12 +69,15 @@ public sealed partial class DeliveryExecutor(
             return DeliveryResult.Delivered;
         }
 
-        await ledger.ReleaseAsync(claim, CancellationToken.None).ConfigureAwait(false);
+        // The next step is stored before the claim is let go: a worker that dies in between leaves the claim to run
+        // out, so whoever handles this message again takes it over as a resumed attempt (and looks before calling)
+        // instead of claiming a free key as if nothing had been tried.
         if (outcome is RetryLater retry && delivery.Attempt < _retry.MaxAttempts)
         {
             var delay = _retry.DelayAfter(delivery.Attempt, retry.After, Random.Shared);
             var next = delivery with { Attempt = delivery.Attempt + 1, LastReason = DeadLetter.Capped(retry.Detail) };
             await queues.EnqueueDeliveryAsync(next, delay, cancellationToken).ConfigureAwait(false);
+            await ledger.ReleaseAsync(claim, cancellationToken).ConfigureAwait(false);
             await RecordAsync(delivery, target.Type, EventStatus.Retrying, outcome, $"{retry.Detail}; next attempt in {(long)delay.TotalSeconds} s", elapsed, cancellationToken).ConfigureAwait(false);
             LogRetry(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, retry.Detail, (long)elapsed.TotalMilliseconds, (long)delay.TotalMilliseconds);
             return DeliveryResult.RetryScheduled;
@@ -83,7 +86,9 @@ public sealed partial class DeliveryExecutor(
         var reason = outcome is RetryLater
             ? $"gave up after {delivery.Attempt} attempts; last: {outcome.Detail}"
             : outcome.Detail;
-        return await DeadLetterAsync(delivery, target.Type, outcome, reason, elapsed, cancellationToken).ConfigureAwait(false);
+        var result = await DeadLetterAsync(delivery, target.Type, outcome, reason, elapsed, cancellationToken).ConfigureAwait(false);
+        await ledger.ReleaseAsync(claim, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string? targetType, TargetOutcome outcome, string reason, TimeSpan elapsed, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using DbtRelay.Config;
 using DbtRelay.Targets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DbtRelay.Delivery;
 
@@ -12,22 +13,27 @@ public sealed partial class TargetCaller(
     RelayConfig config,
     TargetSecrets secrets,
     IHttpClientFactory httpClients,
+    IOptions<RetryOptions> retryOptions,
     TimeProvider time,
     ILogger<TargetCaller> logger)
 {
     public const string HttpClientName = "DbtRelay.Targets";
 
+    // The ledger lease covers two calls (timeout × 2) plus the margin; each of the two secret reads gets a third of the
+    // margin, so a slow vault cannot keep a live worker past its lease while another takes the delivery over.
+    private readonly TimeSpan _secretReadBudget = retryOptions.Value.LeaseMargin / 3;
+
     /// <summary>One attempt; <paramref name="resumed"/> when an earlier handling of it may have reached the target (<see cref="TargetCall.Resumed"/>).</summary>
     public async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed, CancellationToken cancellationToken)
     {
-        var (resolved, failure) = await secrets.ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
+        var (resolved, failure) = await ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
         if (resolved is null) return failure!;
 
         var outcome = await CallOnceAsync(target, delivery, resolved, resumed, cancellationToken).ConfigureAwait(false);
         if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
         {
             // A store that cannot be re-read keeps the verdict of the call already made.
-            var (refreshed, _) = await secrets.ResolveAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
+            var (refreshed, _) = await ResolveAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
             if (refreshed is not null && !refreshed.SequenceEqual(resolved))
             {
                 LogTokenRefreshed(logger, target.Name);
@@ -35,6 +41,20 @@ public sealed partial class TargetCaller(
             }
         }
         return outcome;
+    }
+
+    private async Task<(Dictionary<string, string>? Values, TargetOutcome? Failure)> ResolveAsync(IDeliveryTarget target, bool refresh, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_secretReadBudget, time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await secrets.ResolveAsync(target, refresh, budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, new RetryLater($"the secret store did not answer within {_secretReadBudget.TotalSeconds:F0} s"));
+        }
     }
 
     private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, bool resumed, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Security.KeyVault.Secrets;
 using DbtRelay.Config;
+using DbtRelay.Delivery;
 using DbtRelay.Secrets;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
@@ -195,6 +196,26 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
         Assert.Equal(2, _rudder.Starts("conn-kv"));
         Assert.Equal("Bearer " + RudderToken, _rudder.Received.Last().Header("Authorization"));
         Assert.Empty(relay.Queues.DeadLetters);
+    }
+
+    [Fact]
+    public async Task A_vault_that_hangs_makes_a_delivery_wait_for_a_retry_instead_of_outliving_its_lease()
+    {
+        await using var relay = Relay();
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_hang"), WebhookValue);
+        _vault.Unresponsive = true;
+
+        var running = relay.RunDueAsync();
+        await Eventually.True(() => _vault.ReadsOf("rudderstack-token") == 1);
+        Assert.False(running.IsCompleted);
+        // A third of the lease margin (30 s by default): the ledger lease still has the two call timeouts to go.
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, _rudder.Starts("conn-kv"));
+        Assert.Empty(relay.Queues.DeadLetters);
+        Assert.Contains((QueueNames.Deliveries, "wev_hang"), relay.Queues.Delayed);
+        Assert.Contains("the secret store did not answer within 10 s", relay.Logs.AllText, StringComparison.Ordinal);
     }
 
     [Fact]
