@@ -57,7 +57,7 @@ internal static class SendCommand
                 await error.WriteLineAsync($"Authorization: {WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body)}");
                 return 0;
             }
-            return await PostAsync(parse.GetValue(url)!, body, secret, output, error, cancellationToken);
+            return await PostAsync(WebhookUrl(parse.GetValue(url)!), body, secret, output, error, cancellationToken);
         });
         return command;
     }
@@ -77,6 +77,10 @@ internal static class SendCommand
         }
     }
 
+    /// <summary>A base URL (as <c>events --url</c> takes, or a Function App's) means its webhook.</summary>
+    public static Uri WebhookUrl(Uri url) =>
+        url.AbsolutePath is "" or "/" ? new Uri(url, RelayCli.WebhookPath) : url;
+
     private static async Task<int> PostAsync(Uri url, byte[] body, string secret, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
@@ -90,6 +94,10 @@ internal static class SendCommand
             using var response = await http.SendAsync(request, cancellationToken);
             output.WriteLine($"{(int)response.StatusCode} {response.ReasonPhrase}");
             output.WriteLine(await response.Content.ReadAsStringAsync(cancellationToken));
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound && url.AbsolutePath != RelayCli.WebhookPath)
+            {
+                error.WriteLine($"Nothing answers POST {url.AbsolutePath} there: the relay's webhook is {new Uri(url, RelayCli.WebhookPath)} (or pass the base URL).");
+            }
             return response.IsSuccessStatusCode ? 0 : 1;
         }
         catch (HttpRequestException ex)

@@ -32,6 +32,24 @@ public sealed class FirstHourTests : IDisposable
     }
 
     [Fact]
+    public async Task Send_takes_the_relays_base_url_and_says_which_path_answers_when_given_another()
+    {
+        await using var serve = await ServeProcess.StartAsync(null, ["--in-memory"], new Dictionary<string, string>(), _folder);
+        var root = serve.Webhook.GetLeftPart(UriPartial.Authority);
+
+        var toBase = await ServeProcess.RunCliAsync(_folder, null, "send", "--url", root);
+        var toSlash = await ServeProcess.RunCliAsync(_folder, null, "send", "--url", root + "/");
+        var elsewhere = await ServeProcess.RunCliAsync(_folder, null, "send", "--url", root + "/api/webhook");
+
+        Assert.Equal((0, 0), (toBase.Exit, toSlash.Exit));
+        Assert.StartsWith("202", toBase.Out, StringComparison.Ordinal);
+        Assert.StartsWith("202", toSlash.Out, StringComparison.Ordinal);
+        Assert.Equal(1, elsewhere.Exit);
+        Assert.StartsWith("404", elsewhere.Out, StringComparison.Ordinal);
+        Assert.Contains($"the relay's webhook is {root}/api/dbt/webhook", elsewhere.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Init_writes_a_relay_json_that_check_accepts_lists_its_secrets_and_never_overwrites()
     {
         var init = await ServeProcess.RunCliAsync(_folder, null, "init", "--target", "rudderstack-retl", "--target", "dbt-cloud-job");
