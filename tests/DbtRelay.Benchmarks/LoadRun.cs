@@ -115,9 +115,10 @@ internal static partial class LoadRun
         return path;
     }
 
-    internal static async Task<(double Rps, double P99)> WrkAsync(string url, string script, int seconds)
+    /// <summary>wrk -t2 -c50 for <paramref name="seconds"/>; without a <paramref name="script"/>, plain GETs.</summary>
+    internal static async Task<(double Rps, double P99)> WrkAsync(string url, string? script, int seconds)
     {
-        var start = new ProcessStartInfo("wrk", ["-t2", "-c50", $"-d{seconds}s", "--latency", "-s", script, url]) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("wrk", ["-t2", "-c50", $"-d{seconds}s", "--latency", .. script is null ? Array.Empty<string>() : ["-s", script], url]) { RedirectStandardOutput = true };
         using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
         var output = await wrk.StandardOutput.ReadToEndAsync();
         await wrk.WaitForExitAsync();

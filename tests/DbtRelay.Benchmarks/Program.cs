@@ -21,7 +21,7 @@ if (args is ["load", ..])
         compare);
 }
 
-// dotnet run -c Release --project tests/DbtRelay.Benchmarks -- azure-path [events] [rounds] [gapSeconds] [wrkSeconds] [--set KEY=VALUE]...
+// dotnet run -c Release --project tests/DbtRelay.Benchmarks -- azure-path [events] [rounds] [gapSeconds] [wrkSeconds] [--set KEY=VALUE]... [--host-only | --intake-only]
 // (needs a Functions host: func on PATH or DBT_RELAY_FUNCTIONS_HOST; Node for Azurite; wrk)
 if (args is ["azure-path", ..])
 {
@@ -29,7 +29,8 @@ if (args is ["azure-path", ..])
     int Arg(int i, int fallback) => numbers.Length > i ? int.Parse(numbers[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length)
         .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-    return await AzurePathRun.RunAsync(Arg(0, 40), Arg(1, 3), TimeSpan.FromSeconds(Arg(2, 2)), Arg(3, 10), settings);
+    if (args.Contains("--intake-only")) return await AzurePathRun.IntakeOnlyRunAsync(Arg(1, 3), Arg(3, 10));
+    return await AzurePathRun.RunAsync(Arg(0, 40), Arg(1, 3), TimeSpan.FromSeconds(Arg(2, 2)), Arg(3, 10), settings, args.Contains("--host-only"));
 }
 
 // dotnet run -c Release --project tests/DbtRelay.Benchmarks -- --filter '*Intake*'
