@@ -65,6 +65,16 @@ public static class RelayServiceCollectionExtensions
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             client.Timeout = Timeout.InfiniteTimeSpan; // each target applies its own timeout per call
         })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // A redirect is an answer, not an instruction: following it would re-send the body and the target's
+                // credentials to wherever the Location header points.
+                AllowAutoRedirect = false,
+                // A header template may hold any dbt field (a job name with an accent): sent as UTF-8, as curl does,
+                // instead of an exception on every attempt.
+                RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
             // The factory's own lines log each request's full URL, and a target's URL may hold a secret (a Slack
             // webhook path); the relay logs every call's outcome itself, with the origin only.
             .RemoveAllLoggers();

@@ -41,14 +41,18 @@ public sealed partial class DeliveryExecutor(
         }
 
         var claim = await ledger.TryClaimAsync(delivery.LedgerKey, target.Timeout * 2 + _retry.LeaseMargin, cancellationToken).ConfigureAwait(false);
+
         switch (claim.Status)
         {
             case ClaimStatus.Completed:
                 LogDuplicate(logger, e.EventId, delivery.Target, claim.Detail);
                 return DeliveryResult.AlreadyDelivered;
             case ClaimStatus.Busy:
-                // Another instance is calling this target for this event right now: look again when its lease ends.
+                // Another instance is calling this target for this event right now: look again when its lease ends
+                // (never later than a lease this relay grants could last, whatever the stored entry says).
+                var lease = target.Timeout * 2 + _retry.LeaseMargin;
                 var wait = claim.BusyUntil is { } until ? until - time.GetUtcNow() + TimeSpan.FromSeconds(1) : _retry.InitialDelay;
+                if (wait > lease + TimeSpan.FromSeconds(1)) wait = lease + TimeSpan.FromSeconds(1);
                 await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
                 LogBusy(logger, e.EventId, delivery.Target, (long)wait.TotalMilliseconds);
                 return DeliveryResult.RetryScheduled;

@@ -30,13 +30,17 @@ public sealed class RetryOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The wait after failed attempt <paramref name="attempt"/>, never shorter than the target's Retry-After.</summary>
+    /// <summary>
+    /// The wait after failed attempt <paramref name="attempt"/>: never shorter than the target's Retry-After, never
+    /// longer than <see cref="MaxDelay"/> (a Retry-After of years would park a delivery where nobody sees it).
+    /// </summary>
     public TimeSpan DelayAfter(int attempt, TimeSpan? retryAfter, Random random)
     {
         var raw = InitialDelay.TotalSeconds * Math.Pow(Factor, Math.Max(0, attempt - 1));
         var capped = Math.Min(raw, MaxDelay.TotalSeconds);
         var jittered = capped * (1 + Jitter * (2 * random.NextDouble() - 1));
         var delay = TimeSpan.FromSeconds(jittered);
-        return retryAfter is { } after && after > delay ? after : delay;
+        if (retryAfter is not { } after || after <= delay) return delay;
+        return after < MaxDelay ? after : (MaxDelay > delay ? MaxDelay : delay);
     }
 }

@@ -78,7 +78,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
             Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
-        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
         if (outcome is not Delivered) return outcome;
         var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false);
@@ -111,14 +111,18 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _runsUrl);
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
-        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             // Without the lookup a trigger could start the job twice: wait for dbt Cloud to answer it.
             var lookup = HttpOutcomes.Classify(response, "dbt Cloud (run lookup)", call.Time.GetUtcNow());
             return lookup is Failed ? lookup : new RetryLater($"{lookup.Detail}; not triggering until the lookup works", (lookup as RetryLater)?.After);
         }
-        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), default, cancellationToken).ConfigureAwait(false);
+        using var json = await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        if (json is null)
+        {
+            return new RetryLater("dbt Cloud's run list was not JSON of at most 1 MiB; not triggering until the lookup can be read");
+        }
         if (json.RootElement.TryGetProperty("data", out var runs) && runs.ValueKind == JsonValueKind.Array)
         {
             foreach (var run in runs.EnumerateArray())

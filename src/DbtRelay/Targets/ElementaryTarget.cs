@@ -31,7 +31,7 @@ public sealed class ElementaryTarget(string name, TimeSpan timeout, Uri url, str
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Headers.TryAddWithoutValidation("Authorization",
             WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[signingSecret]), body));
-        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return HttpOutcomes.Classify(response, "Elementary", call.Time.GetUtcNow());
     }
 }

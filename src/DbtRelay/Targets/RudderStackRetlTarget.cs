@@ -43,7 +43,7 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri sta
             Content = new StringContent($$"""{"syncType":"{{syncType}}"}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
-        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
 
         if (response.StatusCode == HttpStatusCode.Conflict)
         {

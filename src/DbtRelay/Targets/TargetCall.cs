@@ -17,4 +17,12 @@ public sealed record TargetCall(
     HttpClient Http,
     TimeProvider Time,
     ILogger Logger,
-    bool Resumed = false);
+    bool Resumed = false)
+{
+    /// <summary>
+    /// Sends without buffering the answer: a target reads what it needs through <see cref="HttpOutcomes"/>, which
+    /// reads at most <see cref="HttpOutcomes.MaxAnswerBytes"/>, so a downstream cannot make the relay hold its body.
+    /// </summary>
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+}
