@@ -101,32 +101,49 @@ public sealed class HttpTarget(
         return origin;
     }
 
+    /// <summary>A path segment that is '.' or '..' once percent-decoded, as a server normalizing the path sees it.</summary>
+    private static string? DotSegment(string pathAndQuery)
+    {
+        var path = pathAndQuery.Split('?', '#')[0];
+        foreach (var segment in path.Split('/'))
+        {
+            if (segment.Length is > 0 and <= 6 && Uri.UnescapeDataString(segment) is "." or "..") return segment;
+        }
+        return null;
+    }
+
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        var target = new Uri(url.Render(call.Values, TemplateEscape.Url));
+        var rendered = url.Render(call.Values, TemplateEscape.Url);
+        if (DotSegment(rendered[origin.Length..]) is { } dots)
+        {
+            // Values cannot add a '/', but a whole segment of '.' or '..' would still climb the path once normalized.
+            return new Failed($"the rendered URL has a '{dots}' path segment, which would move the call elsewhere on {origin}; refusing to call it");
+        }
+        var target = new Uri(rendered);
         if (!string.Equals(target.GetLeftPart(UriPartial.Authority), new Uri(origin + "/").GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
             return new Failed($"the rendered URL left {origin}; refusing to call it");
         }
         using var request = new HttpRequestMessage(method, target);
-        var rendered = body?.Render(call.Values);
-        if (rendered is not null)
+        var content = body?.Render(call.Values);
+        if (content is not null)
         {
-            request.Content = new ByteArrayContent(rendered);
+            request.Content = new ByteArrayContent(content);
             request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
         foreach (var (header, template) in headers)
         {
             var value = template.Render(call.Values, TemplateEscape.None);
-            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return new Failed($"header {header} would contain a line break");
+            if (value.Any(c => c != '\t' && char.IsControl(c))) return new Failed($"header {header} would contain a line break or another control character");
             if (!request.Headers.TryAddWithoutValidation(header, value)) request.Content?.Headers.TryAddWithoutValidation(header, value);
         }
         if (signing is var (signatureHeader, secret, prefix))
         {
-            request.Headers.TryAddWithoutValidation(signatureHeader, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), rendered ?? []));
+            request.Headers.TryAddWithoutValidation(signatureHeader, prefix + WebhookSignature.Compute(Encoding.UTF8.GetBytes(call.Secrets[secret]), content ?? []));
         }
 
-        using var response = await call.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var code = (int)response.StatusCode;
         // Only the origin is ever reported: a path or query may carry a secret.
         if (successCodes is null) return HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());

@@ -7,19 +7,25 @@ namespace DbtRelay.Targets;
 
 /// <summary>
 /// A request body written in relay.json as JSON whose every string (keys stay literal) is a template, so a value
-/// always lands JSON-escaped. With a non-JSON content type a body that is one string is sent as plain text.
+/// always lands JSON-escaped. Written as one string, it is the body's text for the two other content types whose
+/// values the relay can escape: <c>application/x-www-form-urlencoded</c> (values percent-encoded, so a value can
+/// never add a field) and <c>text/plain</c> (values as they are: plain text has no structure to break). Any other
+/// content type takes a body without placeholders only.
 /// </summary>
 public sealed class JsonBodyTemplate
 {
+    public const string FormContentType = "application/x-www-form-urlencoded";
+    public const string TextContentType = "text/plain";
+
     private readonly JsonElement _body;
     private readonly Dictionary<string, Template> _strings;
-    private readonly bool _plainText;
+    private readonly TemplateEscape? _text;
 
-    private JsonBodyTemplate(JsonElement body, Dictionary<string, Template> strings, bool plainText)
+    private JsonBodyTemplate(JsonElement body, Dictionary<string, Template> strings, TemplateEscape? text)
     {
         _body = body;
         _strings = strings;
-        _plainText = plainText;
+        _text = text;
     }
 
     public IEnumerable<string> SecretNames => _strings.Values.SelectMany(t => t.SecretNames);
@@ -30,14 +36,32 @@ public sealed class JsonBodyTemplate
         var body = node.Element.Clone();
         var strings = new Dictionary<string, Template>(StringComparer.Ordinal);
         Collect(body, node.Path, node.Problems, vars, strings);
-        var plainText = body.ValueKind == JsonValueKind.String && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
-        return new JsonBodyTemplate(body, strings, plainText);
+        var mediaType = contentType.Split(';')[0].Trim();
+        if (mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)) return new JsonBodyTemplate(body, strings, text: null);
+        if (body.ValueKind != JsonValueKind.String)
+        {
+            node.Error($"is sent as JSON, but contentType is '{contentType}': write the body as one string, or use a JSON content type");
+            return null;
+        }
+        TemplateEscape? escape = mediaType.ToLowerInvariant() switch
+        {
+            FormContentType => TemplateEscape.Url,
+            TextContentType => TemplateEscape.None,
+            _ when strings.Values.Any(t => t.HasPlaceholders) => null,
+            _ => TemplateEscape.None, // nothing to escape
+        };
+        if (escape is null)
+        {
+            node.Error($"has placeholders, but the relay cannot escape values for contentType '{contentType}': use a JSON type, {FormContentType} or {TextContentType}");
+            return null;
+        }
+        return new JsonBodyTemplate(body, strings, escape);
     }
 
     /// <summary>The body bytes exactly as sent (and signed).</summary>
     public byte[] Render(TemplateValues values)
     {
-        if (_plainText) return Encoding.UTF8.GetBytes(_strings[_body.GetString()!].Render(values, TemplateEscape.None));
+        if (_text is { } escape) return Encoding.UTF8.GetBytes(_strings[_body.GetString()!].Render(values, escape));
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
