@@ -1,4 +1,5 @@
 using DbtRelay.Config;
+using DbtRelay.Secrets;
 using DbtRelay.Targets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,11 +34,19 @@ public sealed partial class TargetCaller(
         if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
         {
             // A store that cannot be re-read keeps the verdict of the call already made.
+            var blockedUntil = secrets.ReReadBlockedUntil(target);
             var (refreshed, _) = await ResolveAsync(target, refresh: true, cancellationToken).ConfigureAwait(false);
             if (refreshed is not null && !refreshed.SequenceEqual(resolved))
             {
                 LogTokenRefreshed(logger, target.Name);
                 outcome = await CallOnceAsync(target, delivery, refreshed, resumed, cancellationToken).ConfigureAwait(false);
+            }
+            else if (blockedUntil is { } until)
+            {
+                // The re-read was skipped (another 401 caused one moments ago, perhaps before the vault held the
+                // rotated token): the refusal is not yet proof. Try again once the secret can be read afresh.
+                return new RetryLater($"{outcome.Detail}; its secrets were re-read less than {(long)CachingSecretStore.MinimumForcedInterval.TotalSeconds} s ago, so trying again after they can be re-read",
+                    until - time.GetUtcNow()) { HttpStatus = outcome.HttpStatus };
             }
         }
         return outcome;

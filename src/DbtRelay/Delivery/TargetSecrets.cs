@@ -31,4 +31,8 @@ public sealed class TargetSecrets(ISecretStore store)
         }
         return (resolved, null);
     }
+
+    /// <summary>Until when a forced re-read of the target's secrets would return cached values (null: it would read them).</summary>
+    public DateTimeOffset? ReReadBlockedUntil(IDeliveryTarget target) =>
+        target.SecretNames.Select(store.NextForcedReadAt).Max();
 }

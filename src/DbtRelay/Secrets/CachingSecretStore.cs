@@ -63,6 +63,16 @@ public sealed partial class CachingSecretStore : ISecretStore, IDisposable
         }
     }
 
+    public DateTimeOffset? NextForcedReadAt(string name)
+    {
+        if (!_entries.TryGetValue(name, out var entry)) return null;
+        lock (entry)
+        {
+            var next = entry.ForcedAt + MinimumForcedInterval;
+            return entry.FetchedAt != DateTimeOffset.MinValue && next > _time.GetUtcNow() ? next : null;
+        }
+    }
+
     public string Describe(string name) => _source.Describe(name);
 
     /// <summary>One fetch per secret at a time, shared by everyone asking meanwhile.</summary>

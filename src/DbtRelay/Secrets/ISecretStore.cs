@@ -9,6 +9,12 @@ public interface ISecretStore
     /// <summary>Re-reads the secret from its source, bypassing any cache (after a signature mismatch or a 401).</summary>
     ValueTask<string?> RefreshAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// When a <see cref="RefreshAsync"/> of the secret would read its source again, if that is later than now (a store
+    /// that limits re-reads); null when the next one will. A refresh before then returns the cached value.
+    /// </summary>
+    DateTimeOffset? NextForcedReadAt(string name) => null;
+
     /// <summary>Where a person should put the secret, for error messages (never the value).</summary>
     string Describe(string name);
 }

@@ -199,6 +199,35 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_rotated_just_after_a_re_read_is_retried_once_it_can_be_read_again_not_dead_lettered()
+    {
+        _vault.Set("rudderstack-token", "stale-token");
+        await using var relay = Relay();
+        // The first 401 re-reads the vault while it still holds the stale token: that refusal is proof, dead letter.
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_before_rotation"), WebhookValue);
+        await relay.RunDueAsync();
+        Assert.Equal("wev_before_rotation", Assert.Single(relay.Queues.DeadLetters).Delivery.Event.EventId);
+
+        // Seconds later the vault holds the new token, but re-reads of it are limited to one per 30 s.
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _vault.Set("rudderstack-token", RudderToken);
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_after_rotation"), WebhookValue);
+        await relay.RunDueAsync();
+
+        Assert.Single(relay.Queues.DeadLetters);
+        Assert.Contains((QueueNames.Deliveries, "wev_after_rotation"), relay.Queues.Delayed);
+        Assert.Contains("re-read less than 30 s ago", relay.Logs.AllText, StringComparison.Ordinal);
+
+        _time.Advance(TimeSpan.FromSeconds(21)); // the retry waits for the re-read window, not the usual backoff
+        await relay.RunDueAsync();
+
+        Assert.Single(relay.Queues.DeadLetters);
+        Assert.Empty(relay.Queues.Delayed);
+        Assert.Equal("Bearer " + RudderToken, _rudder.Received.Last().Header("Authorization"));
+        Assert.Equal(1, _rudder.Received.Count(r => r.Header("Authorization") == "Bearer " + RudderToken));
+    }
+
+    [Fact]
     public async Task A_vault_that_hangs_makes_a_delivery_wait_for_a_retry_instead_of_outliving_its_lease()
     {
         await using var relay = Relay();
