@@ -66,7 +66,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     /// Reserves the next redelivery number of (event, target) and marks the target queued; null when the event is
     /// not in the history. The number makes each deliberate redelivery its own ledger entry.
     /// </summary>
-    public async Task<(EventEnvelope Event, int Redelivery)?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
+    public async Task<RedeliveryReservation?> ReserveRedeliveryAsync(string eventId, string target, string? targetType, CancellationToken cancellationToken)
     {
         if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is not { } found
             || await store.ReadAsync(IndexKey(found.Timeline.ReceivedAt, eventId), cancellationToken).ConfigureAwait(false) is not var (content, _))
@@ -75,13 +75,22 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
         var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory());
         var number = 0;
+        string? busy = null;
+        // Checked and reserved in one conditional write: of concurrent requests for a finished target, one wins and
+        // the others, reading again, find it queued.
         await UpdateAsync(envelope, timeline =>
         {
             var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+            if (Find(timeline, target) is { State: EventStatus.Queued or EventStatus.Retrying } pending)
+            {
+                busy = pending.State;
+                return null;
+            }
+            busy = null;
             number = current.Redeliveries + 1;
             return WithTarget(timeline, current with { State = EventStatus.Queued, Redeliveries = number });
         }, cancellationToken).ConfigureAwait(false);
-        return (envelope, number);
+        return new RedeliveryReservation(envelope, busy is null ? number : 0, busy);
     }
 
     public async Task<EventTimeline?> GetAsync(string eventId, CancellationToken cancellationToken) =>
@@ -116,13 +125,15 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
     }
 
-    private async Task UpdateAsync(EventEnvelope envelope, Func<EventTimeline, EventTimeline> change, CancellationToken cancellationToken)
+    /// <summary>Read, change, write if nobody wrote meanwhile, else again. A change that returns null writes nothing.</summary>
+    private async Task UpdateAsync(EventEnvelope envelope, Func<EventTimeline, EventTimeline?> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             if (await ReadAsync(envelope.EventId, cancellationToken).ConfigureAwait(false) is { } current)
             {
-                var next = Recomputed(change(current.Timeline));
+                if (change(current.Timeline) is not { } changed) return;
+                var next = Recomputed(changed);
                 if (await store.TryReplaceAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), current.Version, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     return;
@@ -131,7 +142,8 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
             else
             {
                 // No routing record (it failed, or was pruned): start one from the event, so the attempt is not lost.
-                var next = Recomputed(change(NewTimeline(envelope)));
+                if (change(NewTimeline(envelope)) is not { } created) return;
+                var next = Recomputed(created);
                 if (await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), cancellationToken).ConfigureAwait(false) is not null)
                 {
                     // The index entry holds the event, so a redelivery needs nothing else.

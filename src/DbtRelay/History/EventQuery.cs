@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace DbtRelay.History;
 
 /// <summary>Which events to list: all filters AND together; <see cref="After"/> is a page's <c>next</c>.</summary>
-public sealed record EventQuery(
+public sealed partial record EventQuery(
     DateTimeOffset? Since = null,
     string? Status = null,
     string? JobId = null,
@@ -12,6 +14,9 @@ public sealed record EventQuery(
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
 
+    /// <summary>The oldest <c>since</c> age accepted (far beyond any retention window).</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(3650);
+
     /// <summary>
     /// Reads the API's query string values; a list of problems (empty when valid) so a typo is a 400 that says what
     /// is accepted, never an empty list that looks like "nothing happened".
@@ -21,7 +26,11 @@ public sealed record EventQuery(
         DateTimeOffset? from = null;
         if (!string.IsNullOrEmpty(since))
         {
-            if (TryRelative(since, out var ago)) from = now - ago;
+            if (TryRelative(since, out var ago))
+            {
+                if (ago > MaxAge) return (null, $"since '{since}' is further back than {MaxAge.TotalDays:F0}d");
+                from = now - ago;
+            }
             else if (DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)) from = at;
             else return (null, $"since '{since}' is neither a time (2026-11-22T10:00:00Z) nor an age (30m, 24h, 7d)");
         }
@@ -34,22 +43,34 @@ public sealed record EventQuery(
         {
             return (null, $"limit must be a number from 1 to {MaxLimit}");
         }
+        if (!string.IsNullOrEmpty(after) && !Cursor().IsMatch(after))
+        {
+            // Not echoed: it is whatever the caller sent, control characters included.
+            return (null, "after is not a cursor this API issued: pass a page's 'next' as it is");
+        }
         return (new EventQuery(from, NullIfEmpty(status), NullIfEmpty(jobId), NullIfEmpty(target), size, NullIfEmpty(after)), null);
     }
 
+    /// <summary>An age such as 30m, 24h, 7d; one too large for a TimeSpan reads as <see cref="TimeSpan.MaxValue"/>.</summary>
     private static bool TryRelative(string text, out TimeSpan age)
     {
         age = default;
         if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)) return false;
-        age = text[^1] switch
+        double? minutes = text[^1] switch
         {
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            _ => TimeSpan.MinValue,
+            'm' => n,
+            'h' => n * 60.0,
+            'd' => n * 1440.0,
+            _ => null,
         };
-        return age != TimeSpan.MinValue;
+        if (minutes is not { } m) return false;
+        age = m < TimeSpan.MaxValue.TotalMinutes / 2 ? TimeSpan.FromMinutes(m) : TimeSpan.MaxValue;
+        return true;
     }
+
+    /// <summary>What a page's next is: 13 digits, a slash and a percent-encoded event id (see the history's index keys).</summary>
+    [GeneratedRegex(@"^[0-9]{13}/[A-Za-z0-9._~%-]{1,1024}\z")]
+    private static partial Regex Cursor();
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

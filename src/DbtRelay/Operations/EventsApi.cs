@@ -55,7 +55,13 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 skipped.Add(new NotRedelivered(entry.Target, $"still {entry.State}: the pipeline has not finished with it"));
                 continue;
             }
-            if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not var (envelope, number)) continue;
+            if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not { } reservation) continue;
+            if (reservation.Busy is { } busy)
+            {
+                skipped.Add(new NotRedelivered(entry.Target, $"still {busy}: the pipeline has not finished with it"));
+                continue;
+            }
+            var (envelope, number) = (reservation.Event, reservation.Number);
             var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);

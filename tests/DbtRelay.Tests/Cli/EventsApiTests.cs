@@ -131,6 +131,44 @@ public sealed class EventsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Eight_concurrent_redeliver_requests_for_a_delivered_target_queue_one_redelivery()
+    {
+        await SendAsync("wev_stampede");
+        await SettledAsync("wev_stampede");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Base, "/api/events/wev_stampede/redeliver?target=crm-sync"));
+            request.Headers.TryAddWithoutValidation("x-relay-admin-key", AdminKey);
+            using var response = await _http.SendAsync(request);
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        }));
+        await SettledAsync("wev_stampede");
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Accepted);
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Accepted), a =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, a.StatusCode);
+            Assert.Contains("the pipeline has not finished with it", a.Body, StringComparison.Ordinal);
+        });
+        Assert.Equal(2, _rudder.Starts("conn1")); // the first delivery and the one redelivery
+        Assert.Equal(1, (await TimelineAsync("wev_stampede")).Targets.Single(t => t.Target == "crm-sync").Redeliveries);
+    }
+
+    [Theory]
+    [InlineData("since=99999999999d", "further back than 3650d")]
+    [InlineData("since=9223372036854775807m", "further back than 3650d")]
+    [InlineData("after=%00%ff", "after is not a cursor this API issued")]
+    [InlineData("after=0000000000001/x%0A", "after is not a cursor this API issued")]
+    public async Task A_query_out_of_range_or_a_cursor_the_api_never_issued_is_a_400_that_says_so(string query, string message)
+    {
+        var (status, body) = await GetAsync($"/api/events?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Redelivering_one_target_calls_it_again_and_leaves_the_others_alone()
     {
         await SendAsync("wev_redeliver");

@@ -53,7 +53,7 @@ internal static class HistoryScenario
         Assert.Equal("wev_h1", Assert.Single(rest.Events).EventId);
 
         var reserved = await history.ReserveRedeliveryAsync("wev_h1", "d", "http", default);
-        Assert.Equal(1, reserved!.Value.Redelivery);
+        Assert.Equal((1, null), (reserved!.Number, reserved.Busy));
         Assert.Equal(EventStatus.Queued, (await history.GetAsync("wev_h1", default))!.Status);
         Assert.Null(await history.ReserveRedeliveryAsync("wev_missing", "d", "http", default));
     }
