@@ -6,7 +6,8 @@ namespace DbtRelay.Cli;
 
 /// <summary>
 /// What <c>events</c>, <c>trace</c> and <c>redeliver</c> share: the relay's base URL, the admin key (sent as
-/// <c>x-relay-admin-key</c> for serve and <c>x-functions-key</c> for a Function App), and one line per failure.
+/// <c>x-relay-admin-key</c> for serve and <c>x-functions-key</c> for a Function App, to that one origin), and one
+/// line per failure. The key goes only over https or to this machine, and never follows a redirect.
 /// </summary>
 internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
 {
@@ -32,8 +33,13 @@ internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
     /// <summary>The answer's JSON and status, or null (with one line on stderr) when there is no usable answer.</summary>
     public async Task<(int Status, JsonDocument Body, string Raw)?> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var root = baseUrl.AbsoluteUri.TrimEnd('/');
+        if (!string.IsNullOrEmpty(key) && baseUrl.Scheme != Uri.UriSchemeHttps && !baseUrl.IsLoopback)
+        {
+            error.WriteLine($"Not sending the admin key to {root} over plain http: use its https address (a Function App has one), or run this on the relay's machine.");
+            return null;
+        }
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
         using var request = new HttpRequestMessage(method, $"{root}/api/{pathAndQuery}");
         if (!string.IsNullOrEmpty(key))
         {
@@ -60,6 +66,12 @@ internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
         {
             var raw = await response.Content.ReadAsStringAsync(cancellationToken);
             var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                var to = response.Headers.Location is { IsAbsoluteUri: true } location ? $" to {location.GetLeftPart(UriPartial.Authority)}" : "";
+                error.WriteLine($"{root} answered {status}, a redirect{to}; not following it with the key. Pass the relay's own address as --url.");
+                return null;
+            }
             if (status == 401)
             {
                 error.WriteLine(string.IsNullOrEmpty(key)

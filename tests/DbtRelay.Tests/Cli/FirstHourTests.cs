@@ -158,5 +158,31 @@ public sealed class FirstHourTests : IDisposable
         Assert.DoesNotContain("Exception", output + error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_admin_key_is_not_sent_over_plain_http_to_another_machine()
+    {
+        var (exit, output, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = "k-123" },
+            "events", "--url", "http://relay.example.test:7071");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Not sending the admin key to http://relay.example.test:7071 over plain http", error, StringComparison.Ordinal);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task The_admin_key_does_not_follow_a_redirect()
+    {
+        await using var elsewhere = new FakeHttpEndpoint();
+        await using var redirecting = new FakeHttpEndpoint();
+        redirecting.Script(new ScriptedAnswer(307) { Location = new Uri(elsewhere.BaseUrl, "api/events") });
+
+        var (exit, _, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = "k-123" },
+            "events", "--url", redirecting.BaseUrl.ToString());
+
+        Assert.Equal(2, exit);
+        Assert.Empty(elsewhere.Received);
+        Assert.Contains($"answered 307, a redirect to {elsewhere.BaseUrl.GetLeftPart(UriPartial.Authority)}; not following it with the key", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
