@@ -78,7 +78,7 @@ internal static class ServeHost
         app.MapIntake();
         AdminEndpoints.MapOps(app);
         ServeTelemetry.Map(app);
-        app.Services.GetRequiredService<DemoRelay>().Map(app);
+        if (DemoRelay.IsCalledBy(relayConfig)) app.Services.GetRequiredService<DemoRelay>().Map(app);
         return app;
     }
 

@@ -25,6 +25,9 @@ public sealed class HttpTarget(
     private static readonly string[] Methods = ["POST", "PUT", "PATCH", "GET", "DELETE"];
 
     public string Name => name;
+
+    /// <summary>The URL template as written in relay.json (placeholders unrendered, so no secret values).</summary>
+    public string UrlSource => url.Source;
     public string Type => TypeName;
     public TimeSpan Timeout => timeout;
 

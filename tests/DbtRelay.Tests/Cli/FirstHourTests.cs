@@ -184,5 +184,32 @@ public sealed class FirstHourTests : IDisposable
         Assert.Contains($"answered 307, a redirect to {elsewhere.BaseUrl.GetLeftPart(UriPartial.Authority)}; not following it with the key", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_demo_sink_keeps_a_summary_of_small_bodies_and_exists_only_where_a_target_calls_it()
+    {
+        await using var demo = await ServeProcess.StartAsync(null, ["--in-memory"], new Dictionary<string, string>(), _folder);
+        using var http = new HttpClient();
+        var sink = new Uri(demo.Webhook, "/api/demo/sink");
+
+        using var large = await http.PostAsync(sink, new ByteArrayContent(new byte[20 * 1024]));
+        using var small = await http.PostAsync(sink, new StringContent("""{"eventId":"wev_sink","runStatus":"Success","token":"kept-nowhere"}"""));
+        var listed = await http.GetStringAsync(sink);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        Assert.Contains("wev_sink", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain("kept-nowhere", listed + demo.Output, StringComparison.Ordinal);
+
+        var config = Path.Combine(_folder, "relay.json");
+        await File.WriteAllTextAsync(config, """
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "hook": { "type": "http", "url": "https://hooks.example.test/run" } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["hook"] } ] }
+            """);
+        await using var real = await ServeProcess.StartAsync(config, ["--in-memory"], new Dictionary<string, string> { ["Secrets__dbt-webhook"] = "s" }, _folder);
+        using var none = await http.GetAsync(new Uri(real.Webhook, "/api/demo/sink"));
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
