@@ -39,7 +39,8 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
                 var message = (await client.ReceiveMessageAsync(Lease, cancellationToken).ConfigureAwait(false)).Value;
                 if (message is not null && message.DequeueCount <= MaxDequeueCount)
                 {
-                    return new LeasedMessage(queue, message.Body.ToMemory(), $"{message.MessageId}\n{message.PopReceipt}");
+                    // A released message comes back with one more dequeue: every receive after the first followed a failure or a crash.
+                    return new LeasedMessage(queue, message.Body.ToMemory(), $"{message.MessageId}\n{message.PopReceipt}") { Failures = (int)message.DequeueCount - 1 };
                 }
                 if (message is not null) await MoveToPoisonAsync(queue, message, cancellationToken).ConfigureAwait(false);
             }
@@ -61,6 +62,16 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
         await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await StorageRelayQueues.SendAsync(poison, message.MessageText, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         await storage.Queue(queue).DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask PoisonAsync(LeasedMessage message, CancellationToken cancellationToken)
+    {
+        var (id, receipt) = Split(message);
+        var poison = storage.Queue($"{message.Queue}-poison");
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await StorageRelayQueues.SendAsync(poison, System.Text.Encoding.UTF8.GetString(message.Body.Span), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await storage.Queue(message.Queue).DeleteMessageAsync(id, receipt, cancellationToken).ConfigureAwait(false);
+        Interlocked.Decrement(ref _leased);
     }
 
     public async ValueTask CompleteAsync(LeasedMessage message, CancellationToken cancellationToken)

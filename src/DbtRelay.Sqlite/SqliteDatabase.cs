@@ -56,6 +56,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
             connection.Open();
             MoveLedgerToRowidTable(connection);
+            AddMessageFailures(connection);
             Execute(connection, $$"""
                 PRAGMA auto_vacuum = INCREMENTAL; -- takes effect on a new file: retention can then hand free pages back
                 PRAGMA journal_mode = WAL;
@@ -66,7 +67,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
                   queue TEXT NOT NULL,
                   body BLOB NOT NULL,
                   due_at INTEGER NOT NULL,
-                  leased INTEGER NOT NULL DEFAULT 0);
+                  leased INTEGER NOT NULL DEFAULT 0,
+                  failures INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, leased, due_at);
                 {{LedgerTable}}
                 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -122,6 +124,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
             DROP TABLE ledger_without_rowid;
             COMMIT;
             """);
+    }
+
+    /// <summary>A database written by an earlier version gains the count of failed handlings per message.</summary>
+    private static void AddMessageFailures(SqliteConnection connection)
+    {
+        using var schema = connection.CreateCommand();
+        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'";
+        if (schema.ExecuteScalar() is not string sql || sql.Contains("failures", StringComparison.Ordinal)) return;
+        Execute(connection, "ALTER TABLE messages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0");
     }
 
     /// <summary>Runs <paramref name="work"/> in the next group commit; completes after that commit.</summary>

@@ -88,13 +88,16 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
         var take = SqliteDatabase.Command(connection, """
             UPDATE messages SET leased = 1
             WHERE id = (SELECT id FROM messages WHERE queue = $queue AND leased = 0 AND due_at <= $now ORDER BY due_at, id LIMIT 1)
-            RETURNING id, body
+            RETURNING id, body, failures
             """, ("$queue", queue), ("$now", now));
         using (var reader = take.ExecuteReader())
         {
             if (reader.Read())
             {
-                return (new LeasedMessage(queue, (byte[])reader.GetValue(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)), null);
+                return (new LeasedMessage(queue, (byte[])reader.GetValue(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture))
+                {
+                    Failures = (int)reader.GetInt64(2),
+                }, null);
             }
         }
         var next = SqliteDatabase.Command(connection, "SELECT MIN(due_at) FROM messages WHERE queue = $queue AND leased = 0", ("$queue", queue));
@@ -108,16 +111,23 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
     public async ValueTask ReleaseAsync(LeasedMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
         var due = Now + (long)delay.TotalMilliseconds;
-        await _database.RunAsync(c => SqliteDatabase.Execute(c, "UPDATE messages SET leased = 0, due_at = $due WHERE id = $id",
+        await _database.RunAsync(c => SqliteDatabase.Execute(c, "UPDATE messages SET leased = 0, due_at = $due, failures = failures + 1 WHERE id = $id",
             ("$due", due), ("$id", long.Parse(message.Receipt, CultureInfo.InvariantCulture))), cancellationToken, message.Queue).ConfigureAwait(false);
     }
+
+    /// <summary>Moved to <c>&lt;queue&gt;-poison</c> in the same table: kept for a person to look at, never received.</summary>
+    public async ValueTask PoisonAsync(LeasedMessage message, CancellationToken cancellationToken) =>
+        await _database.RunAsync(c => SqliteDatabase.Execute(c, "UPDATE messages SET queue = $poison, leased = 0, failures = failures + 1 WHERE id = $id",
+            ("$poison", PoisonQueue(message.Queue)), ("$id", long.Parse(message.Receipt, CultureInfo.InvariantCulture))), cancellationToken).ConfigureAwait(false);
+
+    public static string PoisonQueue(string queue) => queue + "-poison";
 
     public async ValueTask<bool> HasDueOrLeasedAsync(CancellationToken cancellationToken)
     {
         var now = Now;
         return await _database.RunAsync(c =>
         {
-            var command = SqliteDatabase.Command(c, "SELECT EXISTS (SELECT 1 FROM messages WHERE leased = 1 OR due_at <= $now)", ("$now", now));
+            var command = SqliteDatabase.Command(c, "SELECT EXISTS (SELECT 1 FROM messages WHERE (leased = 1 OR due_at <= $now) AND queue NOT LIKE '%-poison')", ("$now", now));
             return (long)command.ExecuteScalar()! == 1;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -127,7 +137,7 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
         var now = Now;
         return await _database.RunAsync(c =>
         {
-            var command = SqliteDatabase.Command(c, "SELECT COUNT(*) FROM messages WHERE leased = 0 AND due_at > $now", ("$now", now));
+            var command = SqliteDatabase.Command(c, "SELECT COUNT(*) FROM messages WHERE leased = 0 AND due_at > $now AND queue NOT LIKE '%-poison'", ("$now", now));
             return (int)(long)command.ExecuteScalar()!;
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -21,8 +21,14 @@ public interface IQueueConsumer
     /// <summary>Removes a handled message for good.</summary>
     ValueTask CompleteAsync(LeasedMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Gives a message back, due again after <paramref name="delay"/> (its handling failed unexpectedly).</summary>
+    /// <summary>Gives a message back, due again after <paramref name="delay"/> (its handling failed unexpectedly), one more failure counted.</summary>
     ValueTask ReleaseAsync(LeasedMessage message, TimeSpan delay, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets aside a message whose handling kept failing: kept in <c>&lt;queue&gt;-poison</c> (as the Functions host
+    /// does), never received again, so it neither loops forever nor holds up the drain.
+    /// </summary>
+    ValueTask PoisonAsync(LeasedMessage message, CancellationToken cancellationToken);
 
     /// <summary>Whether any message is due now or leased (in flight): the drain on shutdown waits for none.</summary>
     ValueTask<bool> HasDueOrLeasedAsync(CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using DbtRelay.Delivery;
 using DbtRelay.Webhooks;
@@ -18,6 +19,12 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
     public Channel<byte[]> Events { get; } = Channel.CreateUnbounded<byte[]>();
     public Channel<byte[]> Deliveries { get; } = Channel.CreateUnbounded<byte[]>();
     public ConcurrentQueue<DeadLetter> DeadLetters { get; } = new();
+
+    /// <summary>Messages set aside after their handling kept failing, by queue (gone with the process, like the rest).</summary>
+    public ConcurrentQueue<(string Queue, byte[] Body)> Poisoned { get; } = new();
+
+    // Failed handlings per message, keyed by the message's own array: a release puts that same array back.
+    private readonly ConcurrentDictionary<byte[], int> _failures = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Messages waiting for their delay to pass.</summary>
     public IReadOnlyCollection<(string Queue, string EventId)> Delayed => _delayed.Values.ToList();
@@ -47,7 +54,7 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
         {
             // Counted before it leaves the channel, so the drain never sees it in neither place.
             Interlocked.Increment(ref _leased);
-            if (reader.TryRead(out var message)) return new LeasedMessage(queue, message, "");
+            if (reader.TryRead(out var message)) return new LeasedMessage(queue, message, "") { Failures = _failures.GetValueOrDefault(message) };
             Interlocked.Decrement(ref _leased);
         }
         return null;
@@ -55,15 +62,33 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
 
     public ValueTask CompleteAsync(LeasedMessage message, CancellationToken cancellationToken)
     {
+        if (MemoryMarshal.TryGetArray(message.Body, out var body)) _failures.TryRemove(body.Array!, out _);
         Interlocked.Decrement(ref _leased);
         return ValueTask.CompletedTask;
     }
 
     public async ValueTask ReleaseAsync(LeasedMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
-        await Write(ChannelOf(message.Queue), message.Body.ToArray(), delay, message.Queue, "(released)", cancellationToken).ConfigureAwait(false);
+        var body = Own(message);
+        _failures[body] = message.Failures + 1;
+        await Write(ChannelOf(message.Queue), body, delay, message.Queue, "(released)", cancellationToken).ConfigureAwait(false);
         Interlocked.Decrement(ref _leased);
     }
+
+    public ValueTask PoisonAsync(LeasedMessage message, CancellationToken cancellationToken)
+    {
+        var body = Own(message);
+        _failures.TryRemove(body, out _);
+        Poisoned.Enqueue((message.Queue + "-poison", body));
+        Interlocked.Decrement(ref _leased);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The message's own array (what the channel handed out), so its failure count follows it.</summary>
+    private static byte[] Own(LeasedMessage message) =>
+        MemoryMarshal.TryGetArray(message.Body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : message.Body.ToArray();
 
     public ValueTask<bool> HasDueOrLeasedAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(Volatile.Read(ref _leased) > 0 || Events.Reader.Count > 0 || Deliveries.Reader.Count > 0);

@@ -26,6 +26,9 @@ public sealed partial class LocalPipeline(
     /// <summary>How long a message whose handling threw waits before it is tried again.</summary>
     private static readonly TimeSpan AfterUnexpectedError = TimeSpan.FromSeconds(30);
 
+    /// <summary>Handlings of one message that may fail before it is set aside (host.json's maxDequeueCount).</summary>
+    public const int MaxHandlingFailures = 5;
+
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>How long a delivery over its target's limit waits before it is looked at again.</summary>
@@ -112,16 +115,24 @@ public sealed partial class LocalPipeline(
             }
             catch (Exception ex)
             {
-                LogUnexpected(logger, queue, ex);
-                await ReleaseQuietlyAsync(message).ConfigureAwait(false);
+                await SetBackAsync(message, ex).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task ReleaseQuietlyAsync(LeasedMessage message)
+    /// <summary>Tried again in 30 s; after the fifth failure, set aside in the poison queue with an error line.</summary>
+    private async Task SetBackAsync(LeasedMessage message, Exception failure)
     {
+        var failures = message.Failures + 1;
         try
         {
+            if (failures >= MaxHandlingFailures)
+            {
+                LogPoisoned(logger, message.Queue, failures, failure);
+                await queues.PoisonAsync(message, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            LogUnexpected(logger, message.Queue, failures, MaxHandlingFailures, failure);
             await queues.ReleaseAsync(message, AfterUnexpectedError, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -155,8 +166,11 @@ public sealed partial class LocalPipeline(
         }
     }
 
-    [LoggerMessage(5001, LogLevel.Error, "Handling a message from {Queue} failed unexpectedly; it comes back in 30 s.")]
-    private static partial void LogUnexpected(ILogger logger, string queue, Exception exception);
+    [LoggerMessage(5001, LogLevel.Error, "Handling a message from {Queue} failed unexpectedly ({Failures} of {MaxFailures}); it comes back in 30 s.")]
+    private static partial void LogUnexpected(ILogger logger, string queue, int failures, int maxFailures, Exception exception);
+
+    [LoggerMessage(5007, LogLevel.Error, "Handling a message from {Queue} failed {Failures} times; it is set aside in {Queue}-poison and not tried again.")]
+    private static partial void LogPoisoned(ILogger logger, string queue, int failures, Exception exception);
 
     [LoggerMessage(5002, LogLevel.Warning, "Stopping with {Count} message(s) still waiting for a retry delay; they are lost with this process (in-memory queues).")]
     private static partial void LogDelayedLost(ILogger logger, int count);

@@ -26,6 +26,34 @@ public sealed class PipelineTests : ThreeTargetRelay
     }
 
     [Fact]
+    public async Task A_message_whose_handling_keeps_failing_is_set_aside_after_five_tries_and_the_others_go_on()
+    {
+        // The loop as serve runs it (PipelineOptions come from the host's configuration).
+        await using var relay = new RelayHarness(Config(), Secrets,
+            services: s => s.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()));
+        var pipeline = relay.Services.GetRequiredService<DbtRelay.InProcess.LocalPipeline>();
+        await pipeline.StartAsync(default);
+        var unreadable = """{"not":"a delivery"}"""u8.ToArray();
+        relay.Queues.Deliveries.Writer.TryWrite(unreadable);
+
+        for (var failure = 1; failure < DbtRelay.InProcess.LocalPipeline.MaxHandlingFailures; failure++)
+        {
+            await Eventually.True(() => relay.Time.PendingDelays().Contains(TimeSpan.FromSeconds(30)));
+            relay.Time.Advance(TimeSpan.FromSeconds(30));
+        }
+        await Eventually.True(() => !relay.Queues.Poisoned.IsEmpty);
+        Assert.IsType<Accepted>(await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_after_poison")));
+        await Eventually.True(() => Rudder.Starts("conn1") == 1);
+        await pipeline.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(30)); // the drain is not held up by it
+
+        var (queue, body) = Assert.Single(relay.Queues.Poisoned);
+        Assert.Equal(("dbt-deliveries-poison", unreadable), (queue, body));
+        Assert.Empty(relay.Queues.Delayed);
+        Assert.Equal(4, relay.Logs.AllText.Split('\n').Count(l => l.Contains("failed unexpectedly", StringComparison.Ordinal)));
+        Assert.Contains("failed 5 times; it is set aside in dbt-deliveries-poison", relay.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Five_redeliveries_of_one_event_call_each_target_exactly_once()
     {
         await using var relay = new RelayHarness(Config(), Secrets);

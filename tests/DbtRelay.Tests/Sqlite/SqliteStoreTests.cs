@@ -112,6 +112,34 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_released_after_failures_counts_them_and_a_poisoned_one_is_kept_aside_for_good()
+    {
+        var queues = Queues();
+        await queues.EnqueueDeliveryAsync(Delivery("wev_poison"), TimeSpan.Zero, default);
+        await queues.ReleaseAsync(await ReceiveNowAsync(queues, QueueNames.Deliveries), TimeSpan.Zero, default);
+        await queues.ReleaseAsync(await ReceiveNowAsync(queues, QueueNames.Deliveries), TimeSpan.Zero, default);
+        var third = await ReceiveNowAsync(queues, QueueNames.Deliveries);
+
+        await queues.PoisonAsync(third, default);
+        await _database.DisposeAsync();
+        _database = SqliteDatabase.Open(_path);
+        queues = Queues();
+
+        Assert.Equal(2, third.Failures);
+        Assert.Null(await NothingDueAsync(queues, QueueNames.Deliveries));
+        Assert.False(await queues.HasDueOrLeasedAsync(default)); // a drain does not wait for it
+        Assert.Equal(0, await queues.CountDelayedAsync(default));
+        var poisoned = Assert.Single(await _database.RunAsync(c =>
+        {
+            var rows = new List<(string Queue, long Failures)>();
+            using var reader = SqliteDatabase.Command(c, "SELECT queue, failures FROM messages").ExecuteReader();
+            while (reader.Read()) rows.Add((reader.GetString(0), reader.GetInt64(1)));
+            return rows;
+        }, default));
+        Assert.Equal(("dbt-deliveries-poison", 3L), poisoned);
+    }
+
+    [Fact]
     public async Task A_message_leased_by_a_process_that_died_is_received_again_after_reopening()
     {
         await Queues().EnqueueDeliveryAsync(Delivery("wev_inflight"), TimeSpan.Zero, default);
