@@ -49,12 +49,12 @@ public class IntakeBenchmarks
 internal static class Payloads
 {
     /// <summary>A dbt Cloud job.run.completed body of about 1 KiB, shaped like dbt's documented example.</summary>
-    public const string OneKiB = """
+    public static readonly string OneKiB = $$"""
         {
           "accountId": 1,
           "webhookId": "wsu_12345abcdefghijklmnop",
           "eventId": "wev_2L6Z3l8uPedXKPq9D2nWbPIip7Z",
-          "timestamp": "2026-11-22T10:15:32.123456Z",
+          "timestamp": "{{DbtRelay.Testing.DbtPayloads.Timestamp()}}",
           "eventType": "job.run.completed",
           "webhookName": "Production completed runs",
           "data": {

@@ -8,12 +8,12 @@ public static class DbtPayloads
 {
     public static string Completed(string eventId = "wev_2L6Z3l8uPedXKPq9D2nWbPIip7Z", string jobId = "123",
         string runStatus = "Success", int statusCode = 10, string eventType = "job.run.completed",
-        string environmentId = "456", string projectId = "789", string runId = "70000001") => $$"""
+        string environmentId = "456", string projectId = "789", string runId = "70000001", DateTimeOffset? timestamp = null) => $$"""
         {
           "accountId": 1,
           "webhooksID": "wsu_12345abcde",
           "eventId": "{{eventId}}",
-          "timestamp": "2026-11-22T10:15:32.123Z",
+          "timestamp": "{{Timestamp(timestamp)}}",
           "eventType": "{{eventType}}",
           "webhookName": "test",
           "data": {
@@ -34,6 +34,13 @@ public static class DbtPayloads
           }
         }
         """;
+
+    /// <summary>
+    /// dbt's format (ISO 8601, milliseconds, Z); by default a minute ago on this machine's clock, since intake refuses
+    /// events whose signed timestamp is days old.
+    /// </summary>
+    public static string Timestamp(DateTimeOffset? at = null) =>
+        (at ?? DateTimeOffset.UtcNow.AddMinutes(-1)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public static byte[] Bytes(string json) => Encoding.UTF8.GetBytes(json);
 

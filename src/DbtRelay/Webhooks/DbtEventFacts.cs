@@ -11,7 +11,8 @@ public sealed record DbtEventFacts(
     string? EnvironmentId,
     string? ProjectId,
     string? RunStatus,
-    int? RunStatusCode)
+    int? RunStatusCode,
+    DateTimeOffset? Timestamp = null)
 {
     /// <summary>The status code, from <c>runStatusCode</c> or, failing that, the <c>runStatus</c> name.</summary>
     public int? EffectiveStatusCode => RunStatusCode ?? DbtRunStatus.ToCode(RunStatus);

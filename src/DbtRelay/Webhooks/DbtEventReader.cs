@@ -21,6 +21,8 @@ public static class DbtEventReader
         string? jobId = null, runId = null, environmentId = null, projectId = null, runStatus = null;
         long? accountId = null;
         int? statusCode = null;
+        DateTimeOffset? timestamp = null;
+        var badTimestamp = false;
         var sawData = false;
         try
         {
@@ -36,6 +38,15 @@ public static class DbtEventReader
                 if (reader.ValueTextEquals("eventId"u8)) { reader.Read(); eventId = ScalarText(ref reader); }
                 else if (reader.ValueTextEquals("eventType"u8)) { reader.Read(); eventType = ScalarText(ref reader); }
                 else if (reader.ValueTextEquals("accountId"u8)) { reader.Read(); accountId = ScalarLong(ref reader); }
+                else if (reader.ValueTextEquals("timestamp"u8))
+                {
+                    reader.Read();
+                    var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (reader.TokenType is not JsonTokenType.String) SkipValue(ref reader);
+                    if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at)) timestamp = at;
+                    else badTimestamp = true;
+                }
                 else if (reader.ValueTextEquals("webhookId"u8) || reader.ValueTextEquals("webhooksID"u8)) { reader.Read(); webhookId = ScalarText(ref reader); }
                 else if (reader.ValueTextEquals("data"u8))
                 {
@@ -80,6 +91,11 @@ public static class DbtEventReader
             problem = new("not_a_dbt_event", $"The body is not a dbt Cloud event: missing {string.Join(", ", missing.OfType<string>())}.");
             return false;
         }
+        if (badTimestamp)
+        {
+            problem = new("invalid_timestamp", "The body's 'timestamp' is not a time (dbt Cloud sends ISO 8601, such as 2026-11-22T10:15:32.123Z).");
+            return false;
+        }
         // Checked without allocating first: this runs on every accepted request.
         if (AnyTooLong(eventId, eventType, webhookId, jobId, runId, environmentId, projectId, runStatus))
         {
@@ -91,7 +107,7 @@ public static class DbtEventReader
             problem = new("field_too_long", $"{string.Join(", ", tooLong)} exceeds {MaxFieldLength} characters; dbt Cloud's ids are far shorter.");
             return false;
         }
-        facts = new DbtEventFacts(eventId!, eventType!, accountId, webhookId, jobId, runId, environmentId, projectId, runStatus, statusCode);
+        facts = new DbtEventFacts(eventId!, eventType!, accountId, webhookId, jobId, runId, environmentId, projectId, runStatus, statusCode, timestamp);
         return true;
     }
 

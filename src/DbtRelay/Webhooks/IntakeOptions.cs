@@ -23,4 +23,15 @@ public sealed class IntakeOptions
     /// </summary>
     [Range(4 * 1024, 64 * 1024)]
     public int MaxEnvelopeBytes { get; set; } = 62 * 1024;
+
+    /// <summary>
+    /// The oldest signed <c>timestamp</c> accepted. A captured event replayed later carries its old timestamp; within
+    /// the 30 days the relay remembers an event id the replay is a duplicate, and past this age it is refused, so the
+    /// age must stay under those 30 days. dbt Cloud retries a failed delivery five times over far less than 7 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "29.00:00:00")]
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How far in the future a signed timestamp may be (clocks differ).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromHours(1);
 }

@@ -106,7 +106,17 @@ public sealed partial class WebhookIntake(
             return new Rejected(400, problem.Code, problem.Message);
         }
 
-        var envelope = EventEnvelope.From(facts!, matched.Name, time.GetUtcNow(), body);
+        var now = time.GetUtcNow();
+        if (facts!.Timestamp is { } signedAt && (now - signedAt > _options.MaxEventAge || signedAt - now > IntakeOptions.MaxClockSkew))
+        {
+            var stale = now - signedAt > _options.MaxEventAge;
+            LogOutOfWindow(logger, facts.EventId, matched.Name, signedAt, stale ? "older than" : "ahead of the relay's clock by more than",
+                stale ? (long)_options.MaxEventAge.TotalHours : (long)IntakeOptions.MaxClockSkew.TotalHours);
+            return stale
+                ? new Rejected(400, "stale_event", $"The event's signed timestamp {signedAt:O} is older than {_options.MaxEventAge.TotalDays:0.#} days (Intake__MaxEventAge): a replay, not a dbt Cloud retry. To run its syncs again, use redeliver.")
+                : new Rejected(400, "timestamp_in_future", $"The event's signed timestamp {signedAt:O} is more than {IntakeOptions.MaxClockSkew.TotalHours:0} h ahead of the relay's clock ({now:O}).");
+        }
+        var envelope = EventEnvelope.From(facts, matched.Name, now, body);
         var message = WebhookJson.Serialize(envelope);
         if (message.Length > _options.MaxEnvelopeBytes)
         {
@@ -142,6 +152,9 @@ public sealed partial class WebhookIntake(
 
     [LoggerMessage(1004, LogLevel.Warning, "Rejected a webhook signed with {Webhook}: {Problem}")]
     private static partial void LogNotAnEvent(ILogger logger, string webhook, string problem);
+
+    [LoggerMessage(1006, LogLevel.Warning, "Refused {EventId} signed with {Webhook}: its timestamp {SignedAt} is {Window} {Hours} h.")]
+    private static partial void LogOutOfWindow(ILogger logger, string eventId, string webhook, DateTimeOffset signedAt, string window, long hours);
 
     [LoggerMessage(1005, LogLevel.Debug, "Accepted {EventId} ({EventType}) job {JobId} run {RunId} via webhook {Webhook}.")]
     private static partial void LogAccepted(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string webhook);

@@ -11,7 +11,8 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now = start;
 
-    public ManualTimeProvider() : this(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero)) { }
+    /// <summary>Starts at this machine's time (whole seconds): events signed "a minute ago" are in intake's window.</summary>
+    public ManualTimeProvider() : this(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds())) { }
 
     public override DateTimeOffset GetUtcNow() { lock (_gate) return _now; }
 

@@ -19,6 +19,49 @@ public sealed class WebhookIntakeTests
 
     private WebhookIntake TwoSecrets() => Intake(new("prod", ProdSecret), new("staging", StagingSecret));
 
+    [Theory]
+    [InlineData(-6 * 24.0, 202, null)]                    // days late: still inside the window
+    [InlineData(-8 * 24.0, 400, "stale_event")]           // older than Intake__MaxEventAge (7 days)
+    [InlineData(0.5, 202, null)]                          // a clock a little ahead
+    [InlineData(2.0, 400, "timestamp_in_future")]         // more than an hour ahead
+    public async Task The_signed_timestamp_must_be_within_the_window(double hoursFromNow, int status, string? error)
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(timestamp: _time.GetUtcNow().AddHours(hoursFromNow)));
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.Equal(status, decision.StatusCode);
+        if (error is not null) Assert.Equal(error, ((Rejected)decision).Error);
+    }
+
+    [Fact]
+    public async Task A_captured_event_replayed_after_the_window_is_refused_and_told_to_use_redeliver()
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(timestamp: _time.GetUtcNow()));
+        var intake = TwoSecrets();
+        Assert.IsType<Accepted>(await intake.DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        _time.Advance(TimeSpan.FromDays(31)); // past the 30 days in which the event id is remembered
+        var replay = Assert.IsType<Rejected>(await intake.DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
+
+        Assert.Equal((400, "stale_event"), (replay.StatusCode, replay.Error));
+        Assert.Contains("use redeliver", JsonDocument.Parse(replay.ResponseBody()).RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("its timestamp", _logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"yesterday\"")]
+    [InlineData("1732270532")]
+    [InlineData("null")]
+    public async Task A_timestamp_that_is_not_a_time_is_a_400(string timestamp)
+    {
+        var body = DbtPayloads.Bytes($$$"""{"eventId":"wev_t","eventType":"job.run.completed","timestamp":{{{timestamp}}},"data":{}}""");
+
+        var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
+
+        Assert.Equal((400, "invalid_timestamp"), (decision.StatusCode, ((Rejected)decision).Error));
+    }
+
     [Fact]
     public async Task Accepts_a_signed_dbt_event_and_builds_the_envelope_from_it()
     {
