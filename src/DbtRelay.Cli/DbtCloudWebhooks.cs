@@ -17,10 +17,26 @@ internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long acco
 
     private Uri Url(string path) => new(accessUrl, $"api/v3/accounts/{accountId}/{path}");
 
+    /// <summary>Pages asked for; dbt may answer fewer per page (its default is 10), which the paging follows.</summary>
+    private const int PageSize = 100;
+    private const int MaxPages = 100;
+
+    /// <summary>
+    /// Every subscription, page by page (<c>offset</c>/<c>limit</c>, until <c>extra.pagination.total_count</c> or an
+    /// empty page): with only the first page, <c>create</c> would miss an existing subscription and add a second one.
+    /// </summary>
     public async Task<IReadOnlyList<Subscription>> ListAsync(CancellationToken cancellationToken)
     {
-        var data = await SendAsync(HttpMethod.Get, "webhooks/subscriptions", null, cancellationToken);
-        return data is JsonArray list ? [.. list.OfType<JsonObject>().Select(Read)] : [];
+        var all = new List<Subscription>();
+        for (var page = 0; page < MaxPages; page++)
+        {
+            var (data, extra) = await SendWithExtraAsync(HttpMethod.Get, $"webhooks/subscriptions?offset={all.Count}&limit={PageSize}", null, cancellationToken);
+            var items = data is JsonArray list ? list.OfType<JsonObject>().Select(Read).ToList() : [];
+            all.AddRange(items);
+            var total = extra?["pagination"]?["total_count"]?.GetValue<int>();
+            if (items.Count == 0 || total is null || all.Count >= total) return all;
+        }
+        throw new DbtCloudApiException($"dbt Cloud listed more than {MaxPages} pages of webhook subscriptions; stopped there.");
     }
 
     /// <summary>Creates a subscription; returns it with the signing secret dbt shows only once.</summary>
@@ -70,7 +86,10 @@ internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long acco
         data["job_ids"] is JsonArray jobs ? [.. jobs.Select(j => j!.ToString())] : [],
         data["active"]?.GetValue<bool>() ?? false);
 
-    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
+    private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken) =>
+        (await SendWithExtraAsync(method, path, body, cancellationToken)).Data;
+
+    private async Task<(JsonNode? Data, JsonNode? Extra)> SendWithExtraAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, Url(path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
@@ -89,10 +108,11 @@ internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long acco
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode) throw new DbtCloudApiException(Explain(response, text));
-            if (text.Length == 0) return null;
+            if (text.Length == 0) return (null, null);
             try
             {
-                return JsonNode.Parse(text)?["data"];
+                var answer = JsonNode.Parse(text);
+                return (answer?["data"], answer?["extra"]);
             }
             catch (JsonException)
             {

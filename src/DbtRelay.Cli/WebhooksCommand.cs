@@ -78,6 +78,12 @@ internal static class WebhooksCommand
                 error.WriteLine($"--secret-name {storedAs}: secret names use {SecretNames.Rule}.");
                 return 2;
             }
+            if (parse.GetValue(secretOut) is { Exists: true } taken)
+            {
+                // Checked before anything is created: dbt shows the signing secret once, and it would have nowhere to go.
+                error.WriteLine($"--secret-out {taken.FullName} exists; nothing created. Choose a new file (dbt Cloud shows the signing secret only once).");
+                return 2;
+            }
             var existing = (await api.ListAsync(ct)).FirstOrDefault(s => string.Equals(s.ClientUrl.TrimEnd('/'), target.ToString().TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
             if (existing is not null && !parse.GetValue(update))
             {

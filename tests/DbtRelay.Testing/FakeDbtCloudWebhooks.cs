@@ -15,6 +15,9 @@ public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
 {
     public const string HmacSecret = "hmac-4bd1f0c1e2d3a4b5c6d7e8f9";
 
+    /// <summary>The most a page holds, whatever limit is asked (so the client's paging is exercised).</summary>
+    public int MaxPageSize { get; set; } = 100;
+
     public ConcurrentDictionary<string, JsonObject> Subscriptions { get; } = new();
 
     protected override async Task AnswerAsync(HttpContext context, ReceivedRequest request)
@@ -33,7 +36,18 @@ public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
         switch (request.Method, path[5..])
         {
             case ("GET", ["subscriptions"]):
-                await Data(context, 200, new JsonArray([.. Subscriptions.Values.Select(s => (JsonNode)s.DeepClone())]));
+                // Paged as the API pages: offset/limit (default 10, at most 100), the total in extra.pagination.
+                var query = System.Web.HttpUtility.ParseQueryString(request.PathAndQuery.Contains('?', StringComparison.Ordinal) ? request.PathAndQuery.Split('?', 2)[1] : "");
+                var offset = int.TryParse(query["offset"], out var o) ? o : 0;
+                var limit = Math.Min(int.TryParse(query["limit"], out var l) ? l : 10, MaxPageSize);
+                var ordered = Subscriptions.Values.OrderBy(s => s["id"]!.ToString(), StringComparer.Ordinal).ToList();
+                var page = ordered.Skip(offset).Take(limit).Select(s => (JsonNode)s.DeepClone()).ToList();
+                await Data(context, 200, new JsonArray([.. page]), new JsonObject
+                {
+                    ["filters"] = new JsonObject { ["offset"] = offset, ["limit"] = limit },
+                    ["order_by"] = "id",
+                    ["pagination"] = new JsonObject { ["count"] = page.Count, ["total_count"] = ordered.Count },
+                });
                 return;
             case ("POST", ["subscriptions"]):
                 var created = JsonNode.Parse(request.Body)!.AsObject();
@@ -73,10 +87,12 @@ public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
         ["http_status_code"] = null,
     };
 
-    private static Task Data(HttpContext context, int code, JsonNode data)
+    private static Task Data(HttpContext context, int code, JsonNode data, JsonObject? extra = null)
     {
         context.Response.StatusCode = code;
-        return context.Response.WriteAsync(new JsonObject { ["data"] = data, ["status"] = new JsonObject { ["code"] = code, ["is_success"] = true } }.ToJsonString());
+        var answer = new JsonObject { ["data"] = data, ["status"] = new JsonObject { ["code"] = code, ["is_success"] = true } };
+        if (extra is not null) answer["extra"] = extra;
+        return context.Response.WriteAsync(answer.ToJsonString());
     }
 
     private static Task Status(HttpContext context, int code, string message)

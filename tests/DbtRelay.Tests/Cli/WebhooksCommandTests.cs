@@ -40,6 +40,46 @@ public sealed class WebhooksCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_reads_every_page_of_subscriptions_before_deciding_one_exists_and_list_shows_them_all()
+    {
+        _dbt.MaxPageSize = 10; // as dbt Cloud's default page
+        for (var i = 1; i <= 24; i++)
+        {
+            var id = $"wsu_{i:D6}";
+            _dbt.Subscriptions[id] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["id"] = id, ["name"] = $"other {i}", ["event_types"] = new System.Text.Json.Nodes.JsonArray("job.run.completed"),
+                ["client_url"] = i == 24 ? "https://relay.example.net/api/dbt/webhook" : $"https://elsewhere.example.net/{i}",
+                ["job_ids"] = new System.Text.Json.Nodes.JsonArray(), ["active"] = true,
+            };
+        }
+
+        var create = await RunAsync(Token, Create("secret.txt"));
+        var list = await RunAsync(Token, ["list", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242"]);
+
+        Assert.Equal(0, create.Exit);
+        Assert.Contains("exists already: wsu_000024", create.Out, StringComparison.Ordinal); // found on the third page
+        Assert.Equal(24, _dbt.Subscriptions.Count);
+        Assert.False(File.Exists(Path.Combine(_folder, "secret.txt")));
+        Assert.Equal(0, list.Exit);
+        Assert.All(Enumerable.Range(1, 24), i => Assert.Contains($"wsu_{i:D6}", list.Out, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Create_refuses_a_secret_file_that_exists_before_it_creates_anything()
+    {
+        var taken = Path.Combine(_folder, "secret.txt");
+        await File.WriteAllTextAsync(taken, "something else");
+
+        var create = await RunAsync(Token, Create("secret.txt"));
+
+        Assert.Equal(2, create.Exit);
+        Assert.Contains("exists; nothing created", create.Err, StringComparison.Ordinal);
+        Assert.Empty(_dbt.Subscriptions);
+        Assert.Equal("something else", await File.ReadAllTextAsync(taken));
+    }
+
+    [Fact]
     public async Task Update_changes_the_existing_subscription_instead_of_adding_one()
     {
         await RunAsync(Token, Create("secret.txt"));
