@@ -19,8 +19,10 @@ public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
     public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken);
 
-    public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
-        SendAsync(QueueNames.DeadLetters, DeliveryJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken);
+    /// <summary>Kept <see cref="DeadLetter.KeptFor"/>, then the message expires: a dead letter is bounded like everything else.</summary>
+    public async ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
+        await storage.Queue(QueueNames.DeadLetters).SendMessageAsync(System.Text.Encoding.UTF8.GetString(DeliveryJson.Serialize(deadLetter)),
+            visibilityTimeout: null, timeToLive: DeadLetter.KeptFor, cancellationToken).ConfigureAwait(false);
 
     private ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(storage.Queue(queue), System.Text.Encoding.UTF8.GetString(message), delay, cancellationToken);

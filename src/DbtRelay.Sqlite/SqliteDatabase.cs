@@ -57,6 +57,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
             connection.Open();
             MoveLedgerToRowidTable(connection);
             AddMessageFailures(connection);
+            AddDeadLetterTimes(connection);
             Execute(connection, $$"""
                 PRAGMA auto_vacuum = INCREMENTAL; -- takes effect on a new file: retention can then hand free pages back
                 PRAGMA journal_mode = WAL;
@@ -75,7 +76,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
                   id INTEGER PRIMARY KEY AUTOINCREMENT,
                   event_id TEXT NOT NULL,
                   target TEXT NOT NULL,
-                  body BLOB NOT NULL);
+                  body BLOB NOT NULL,
+                  failed_at INTEGER NOT NULL DEFAULT 0);
                 -- This process owns the file now: leases of a process that died are void, on messages and in the
                 -- ledger alike. A ledger lease is ended rather than removed, so whoever claims the key next knows it
                 -- is taking over a call that may have been made (dbt Cloud's run lookup depends on that).
@@ -133,6 +135,19 @@ public sealed class SqliteDatabase : IAsyncDisposable
         schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'";
         if (schema.ExecuteScalar() is not string sql || sql.Contains("failures", StringComparison.Ordinal)) return;
         Execute(connection, "ALTER TABLE messages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0");
+    }
+
+    /// <summary>
+    /// A database written by an earlier version gains when each dead letter failed; the ones it has count from now,
+    /// so an upgrade never prunes a dead letter without its warning week.
+    /// </summary>
+    private static void AddDeadLetterTimes(SqliteConnection connection)
+    {
+        using var schema = connection.CreateCommand();
+        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'dead_letters'";
+        if (schema.ExecuteScalar() is not string sql || sql.Contains("failed_at", StringComparison.Ordinal)) return;
+        Execute(connection, "ALTER TABLE dead_letters ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0; " +
+            $"UPDATE dead_letters SET failed_at = {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()};");
     }
 
     /// <summary>Runs <paramref name="work"/> in the next group commit; completes after that commit.</summary>

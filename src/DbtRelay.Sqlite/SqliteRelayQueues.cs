@@ -47,8 +47,9 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
 
     public async ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
         await _database.RunAsync(c => SqliteDatabase.Execute(c,
-            "INSERT INTO dead_letters (event_id, target, body) VALUES ($event, $target, $body)",
-            ("$event", deadLetter.Delivery.Event.EventId), ("$target", deadLetter.Delivery.Target), ("$body", DeliveryJson.Serialize(deadLetter))),
+            "INSERT INTO dead_letters (event_id, target, body, failed_at) VALUES ($event, $target, $body, $failed)",
+            ("$event", deadLetter.Delivery.Event.EventId), ("$target", deadLetter.Delivery.Target), ("$body", DeliveryJson.Serialize(deadLetter)),
+            ("$failed", deadLetter.FailedAt.ToUnixTimeMilliseconds())),
             cancellationToken).ConfigureAwait(false);
 
     private Task<int> InsertAsync(string queue, byte[] body, TimeSpan delay, CancellationToken cancellationToken, bool durable = false)

@@ -12,6 +12,15 @@ public sealed record DeadLetter
     public required string Reason { get; init; }
     public required DateTimeOffset FailedAt { get; init; }
 
+    /// <summary>
+    /// How long a dead letter is kept for an operator to replay (three times the 30 days an event id is remembered):
+    /// serve prunes older ones and warns a week ahead; in Azure the dead-letter queue message expires.
+    /// </summary>
+    public static readonly TimeSpan KeptFor = TimeSpan.FromDays(90);
+
+    /// <summary>How long before pruning serve starts warning about a dead letter.</summary>
+    public static readonly TimeSpan WarnBefore = TimeSpan.FromDays(7);
+
     /// <summary>Longest reason a queue message carries, so the wrapped event always fits a 64 KiB queue message.</summary>
     public const int MaxReasonLength = 500;
 

@@ -57,6 +57,18 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
     }
 
     [SkippableFact]
+    public async Task A_dead_letter_expires_after_90_days_like_serves_pruning()
+    {
+        var storage = await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString);
+        var queues = new StorageRelayQueues(storage);
+
+        await queues.DeadLetterAsync(new DeadLetter { Delivery = Delivery("wev_dead"), Reason = "HTTP 400", FailedAt = DateTimeOffset.UtcNow }, default);
+        var peeked = Assert.Single((await storage.Queue(QueueNames.DeadLetters).PeekMessagesAsync()).Value);
+
+        Assert.InRange(peeked.ExpiresOn!.Value, DateTimeOffset.UtcNow.AddDays(90).AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(90).AddMinutes(5));
+    }
+
+    [SkippableFact]
     public async Task The_largest_valid_event_with_the_longest_ids_and_reasons_still_fits_every_queue_message()
     {
         var storage = await AzureRelayInstance.FreshStorageAsync(azurite.ConnectionString);

@@ -230,6 +230,56 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dead_letters_are_kept_90_days_with_a_daily_warning_in_their_last_week_then_pruned()
+    {
+        var queues = Queues();
+        var logs = new LogCapture();
+        var retention = new SqliteRetention(_database, _time, TimeSpan.FromDays(30), logs.For<SqliteRetention>());
+        await queues.DeadLetterAsync(new DeadLetter { Delivery = Delivery("wev_old"), Reason = "HTTP 400", FailedAt = _time.GetUtcNow() }, default);
+        _time.Advance(TimeSpan.FromDays(60));
+        await queues.DeadLetterAsync(new DeadLetter { Delivery = Delivery("wev_new"), Reason = "HTTP 400", FailedAt = _time.GetUtcNow() }, default);
+
+        _time.Advance(TimeSpan.FromDays(22)); // wev_old is 82 days old: no warning yet
+        await retention.WarnAboutDeadLettersDueAsync(default);
+        var quietBefore = logs.AllText;
+        _time.Advance(TimeSpan.FromDays(2));  // 84 days: in its last week
+        await retention.WarnAboutDeadLettersDueAsync(default);
+        await retention.WarnAboutDeadLettersDueAsync(default); // once a day, not every hour
+        var prunedEarly = await retention.PruneDeadLettersAsync(default);
+        _time.Advance(TimeSpan.FromDays(7));  // 91 days
+        var pruned = await retention.PruneDeadLettersAsync(default);
+
+        Assert.DoesNotContain("will be pruned", quietBefore, StringComparison.Ordinal);
+        Assert.Single(logs.AllText.Split('\n'), l => l.Contains("1 dead letter(s) will be pruned within 7 days", StringComparison.Ordinal));
+        Assert.Equal((0, 1), (prunedEarly, pruned));
+        Assert.Equal("wev_new", Assert.Single(await queues.ListAsync(10, default)).EventId);
+    }
+
+    [Fact]
+    public async Task Dead_letters_written_before_they_had_a_time_count_from_the_upgrade_not_from_1970()
+    {
+        await _database.DisposeAsync();
+        var old = _path + ".old-dead.db";
+        using (var connection = new SqliteConnection($"Data Source={old};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, target TEXT NOT NULL, body BLOB NOT NULL);
+                INSERT INTO dead_letters (event_id, target, body) VALUES ('wev_kept', 'crm', CAST('{}' AS BLOB));
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _database = SqliteDatabase.Open(old);
+        var pruned = await new SqliteRetention(_database, TimeProvider.System, TimeSpan.FromDays(30), new LogCapture().For<SqliteRetention>()).PruneDeadLettersAsync(default);
+        var failedAt = await _database.RunAsync(c => (long)SqliteDatabase.Command(c, "SELECT failed_at FROM dead_letters").ExecuteScalar()!, default);
+
+        Assert.Equal(0, pruned);
+        Assert.InRange(DateTimeOffset.FromUnixTimeMilliseconds(failedAt), DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task Ledger_entries_older_than_the_retention_window_are_pruned_and_newer_ones_kept()
     {
         var store = new SqliteConditionalStore(_database, _time);
