@@ -54,6 +54,23 @@ public sealed class PipelineTests : ThreeTargetRelay
     }
 
     [Fact]
+    public async Task A_claim_held_by_a_lease_that_claims_to_run_for_years_is_looked_at_again_within_one_lease()
+    {
+        await using var relay = new RelayHarness(Config(), Secrets);
+        // A ledger entry no relay would write (a corrupt or hostile one): leased for ten years.
+        var store = relay.Services.GetRequiredService<IConditionalStore>();
+        await store.TryCreateAsync(LedgerKeys.Delivery("wev_busy", "crm-sync"),
+            new BinaryData(LedgerEntry.Leased(relay.Time.GetUtcNow().AddYears(10)).ToJson()), default);
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_busy"));
+        await relay.RunDueAsync();
+
+        // RudderStack's timeout (30 s) twice plus the 30 s margin, and a second: never the ten years.
+        Assert.Contains(TimeSpan.FromSeconds(91), relay.Time.PendingDelays());
+        Assert.Equal(0, Rudder.Starts("conn1"));
+    }
+
+    [Fact]
     public async Task Five_redeliveries_of_one_event_call_each_target_exactly_once()
     {
         await using var relay = new RelayHarness(Config(), Secrets);
