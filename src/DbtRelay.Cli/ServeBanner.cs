@@ -39,7 +39,15 @@ internal static class ServeBanner
             if (loaded is null) missing++;
             output.WriteLine($"    {secret} ({usedBy}): {loaded ?? $"MISSING: set {store.Describe(secret)}"}");
         }
-        if (missing > 0) output.WriteLine($"  {missing} secret(s) missing: events are accepted, but the targets that need them dead-letter until they are set.");
+        if (webhookSecrets.Count == 0)
+        {
+            // Intake fails closed without a webhook secret: every event gets 503 (dbt retries), none is accepted.
+            output.WriteLine($"  intake is CLOSED: no webhook secret is loaded, so every event is answered 503 until one is set ({missing} secret(s) missing).");
+        }
+        else if (missing > 0)
+        {
+            output.WriteLine($"  {missing} secret(s) missing: events are accepted, but the targets that need them dead-letter until they are set.");
+        }
         foreach (var route in config.Routes) output.WriteLine($"  route {route.Name} → {string.Join(", ", route.Targets)}");
         foreach (var warning in config.Warnings) output.WriteLine($"  warning: {warning}");
         output.WriteLine("Ctrl+C stops after the queued events are delivered.");

@@ -35,7 +35,8 @@ public static class RelayConfigLoader
         }
         catch (JsonException ex)
         {
-            throw new RelayConfigException(source, [new ConfigProblem($"line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}", $"is not valid JSON: {ex.Message}")]);
+            var error = JsonSyntaxError.From(ex);
+            throw new RelayConfigException(source, [new ConfigProblem(error.Where, $"is not valid JSON: {error.Reason}")]);
         }
         using (document)
         {

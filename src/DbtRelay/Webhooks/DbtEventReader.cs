@@ -76,7 +76,7 @@ public static class DbtEventReader
         }
         catch (JsonException ex)
         {
-            problem = new("invalid_json", $"The body is not valid JSON: {ex.Message}");
+            problem = new("invalid_json", $"The body is not valid JSON: {JsonSyntaxError.From(ex)}.");
             return false;
         }
         catch (InvalidOperationException)

@@ -211,5 +211,27 @@ public sealed class FirstHourTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
     }
 
+    [Fact]
+    public async Task Without_its_webhook_secret_the_banner_says_intake_is_closed_and_events_get_503()
+    {
+        var config = Path.Combine(_folder, "relay.json");
+        await File.WriteAllTextAsync(config, """
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook-prod" } ],
+              "targets": { "hook": { "type": "http", "url": "https://hooks.example.test/run", "headers": { "X-Key": "{{secrets.hook-key}}" } } },
+              "routes": [ { "name": "all", "when": {}, "targets": ["hook"] } ] }
+            """);
+        await using var serve = await ServeProcess.StartAsync(config, ["--in-memory"], new Dictionary<string, string>(), _folder);
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed());
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, serve.Webhook) { Content = new ByteArrayContent(body) };
+        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign("anything", body));
+
+        using var answer = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Contains("intake is CLOSED: no webhook secret is loaded, so every event is answered 503 until one is set (2 secret(s) missing)", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("events are accepted", serve.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

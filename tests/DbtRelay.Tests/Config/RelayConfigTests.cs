@@ -5,6 +5,21 @@ namespace DbtRelay.Tests.Config;
 
 public sealed class RelayConfigTests
 {
+    [Theory]
+    [InlineData("{\n  \"webhooks\": [\n    { \"name\": \"prod\", \"secret\": \"s\" },\n  ]\n}", "line 4, position 3: is not valid JSON: a comma before a closing ']' or '}' (JSON allows no trailing comma: remove it)")]
+    [InlineData("{\n  // notes\n  \"webhooks\": []\n}", "line 2, position 3: is not valid JSON: a comment (JSON has none: use a \"description\" field)")]
+    [InlineData("{\n  \"webhooks\": [\n", "is not valid JSON: the text ends before every '{' and '[' is closed")]
+    [InlineData("{ \"webhooks\": [] \"targets\": {} }", "line 1, position 18: is not valid JSON: '\"' after a value: a ',' is missing, or a character is out of place")]
+    [InlineData("{ 'webhooks': [] }", "line 1, position 3: is not valid JSON: a single quote (') where a \"quoted\" property name should start")]
+    public void A_json_syntax_error_is_one_line_in_the_users_terms_with_one_1_based_position(string json, string expected)
+    {
+        var problem = Assert.Single(Assert.Throws<RelayConfigException>(() => RelayConfigLoader.Load(json)).Problems);
+
+        Assert.EndsWith(expected, problem.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", problem.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("reader options", problem.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Reports_every_problem_at_once_each_with_its_json_path()
     {
