@@ -31,6 +31,12 @@ public sealed record DeliveryMessage
     /// <summary>0 for the pipeline's own delivery; n for the n-th deliberate redelivery, which has its own ledger entry.</summary>
     public int Redelivery { get; init; }
 
+    /// <summary>
+    /// The ledger entry this delivery claims when it is not its own: a redelivery of a dead-lettered target takes
+    /// over the dead-lettered attempt's entry, so replaying that dead letter later (or meanwhile) finds the call made.
+    /// </summary>
+    public int? LedgerRedelivery { get; init; }
+
     [JsonIgnore]
-    public string LedgerKey => Redelivery > 0 ? LedgerKeys.Redelivery(Event.EventId, Target, Redelivery) : LedgerKeys.Delivery(Event.EventId, Target);
+    public string LedgerKey => (LedgerRedelivery ?? Redelivery) is var key and > 0 ? LedgerKeys.Redelivery(Event.EventId, Target, key) : LedgerKeys.Delivery(Event.EventId, Target);
 }

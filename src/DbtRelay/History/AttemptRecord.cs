@@ -2,7 +2,8 @@ namespace DbtRelay.History;
 
 /// <summary>
 /// One call to one target, or the decision not to make one (a dead letter before any call records no status).
-/// <paramref name="Redelivery"/> is 0 for the pipeline's own attempts and n for the n-th deliberate redelivery.
+/// <paramref name="Redelivery"/> is 0 for the pipeline's own attempts and n for the n-th deliberate redelivery;
+/// <see cref="LedgerRedelivery"/> the ledger entry it claimed when not its own (see DeliveryMessage).
 /// </summary>
 public sealed record AttemptRecord(
     int Attempt,
@@ -12,4 +13,7 @@ public sealed record AttemptRecord(
     int? HttpStatus,
     long DurationMs,
     string? DownstreamId,
-    string Detail);
+    string Detail)
+{
+    public int? LedgerRedelivery { get; init; }
+}

@@ -76,6 +76,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory());
         var number = 0;
         string? busy = null;
+        int? deadLetteredAs = null;
         // Checked and reserved in one conditional write: of concurrent requests for a finished target, one wins and
         // the others, reading again, find it queued.
         await UpdateAsync(envelope, timeline =>
@@ -87,10 +88,13 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
                 return null;
             }
             busy = null;
+            // A dead-lettered target's redelivery claims the dead-lettered attempt's own ledger entry (see DeliveryMessage).
+            deadLetteredAs = current.State != EventStatus.DeadLettered ? null
+                : current.Attempts is [.., var last] ? last.LedgerRedelivery ?? last.Redelivery : 0;
             number = current.Redeliveries + 1;
             return WithTarget(timeline, current with { State = EventStatus.Queued, Redeliveries = number });
         }, cancellationToken).ConfigureAwait(false);
-        return new RedeliveryReservation(envelope, busy is null ? number : 0, busy);
+        return new RedeliveryReservation(envelope, busy is null ? number : 0, busy, deadLetteredAs);
     }
 
     public async Task<EventTimeline?> GetAsync(string eventId, CancellationToken cancellationToken) =>

@@ -62,7 +62,11 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 continue;
             }
             var (envelope, number) = (reservation.Event, reservation.Number);
-            var message = new DeliveryMessage { Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent };
+            var message = new DeliveryMessage
+            {
+                Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent,
+                LedgerRedelivery = reservation.DeadLetteredAs,
+            };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);
             redelivered.Add(new Redelivered(entry.Target, number));

@@ -70,6 +70,30 @@ public sealed class PipelineTests : ThreeTargetRelay
         Assert.Equal(0, Rudder.Starts("conn1"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Redelivering_a_dead_lettered_target_and_replaying_its_dead_letter_call_it_once_in_either_order(bool replayFirst)
+    {
+        await using var relay = new RelayHarness(Config(), Secrets);
+        Rudder.Script(new ScriptedAnswer(400));
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_fixed"));
+        await relay.RunDueAsync();
+        Assert.Single(relay.Queues.DeadLetters, d => d.Delivery.Target == "crm-sync");
+        var api = relay.Services.GetRequiredService<DbtRelay.Operations.EventsApi>();
+        var deadLetters = relay.Services.GetRequiredService<IDeadLetters>();
+
+        // Both queued before either runs (an operator clicking twice, two operators), then the pipeline runs.
+        var replayed = replayFirst ? await deadLetters.ReplayAsync(100, null, default) : 0;
+        var redelivered = await api.RedeliverAsync("wev_fixed", "crm-sync", default);
+        if (!replayFirst) replayed = await deadLetters.ReplayAsync(100, null, default);
+        await relay.RunDueAsync();
+
+        Assert.Equal((202, 1), (redelivered.Status, replayed));
+        Assert.Equal(2, Rudder.Starts("conn1")); // the refused call, then one more: never one for each request
+        Assert.Empty(relay.Queues.DeadLetters);
+    }
+
     [Fact]
     public async Task Five_redeliveries_of_one_event_call_each_target_exactly_once()
     {
