@@ -54,6 +54,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
     /// <summary>While set, secret reads get no answer (a vault that hangs rather than fails).</summary>
     public bool Unresponsive { get; set; }
 
+    /// <summary>How long each secret read waits before it is answered (a slow vault).</summary>
+    public TimeSpan ReadDelay { get; set; }
+
     public int ReadsOf(string name) => Reads.GetValueOrDefault(name);
 
     public void Set(string name, string value) =>
@@ -102,6 +105,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
         }
         var name = parts[1];
         Reads.AddOrUpdate(name, 1, (_, n) => n + 1);
+        if (ReadDelay > TimeSpan.Zero) await Task.Delay(ReadDelay, context.RequestAborted);
         if (Unresponsive)
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -47,14 +47,24 @@ public sealed partial class CachingSecretStore : ISecretStore, IDisposable
     public async ValueTask<string?> RefreshAsync(string name, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(name, _ => new Entry());
+        Task<string?>? underway = null;
         lock (entry)
         {
-            if (_time.GetUtcNow() - entry.ForcedAt < MinimumForcedInterval && entry.FetchedAt != DateTimeOffset.MinValue) return entry.Value;
-            entry.ForcedAt = _time.GetUtcNow();
+            if (_time.GetUtcNow() - entry.ForcedAt < MinimumForcedInterval && entry.FetchedAt != DateTimeOffset.MinValue)
+            {
+                // Re-read moments ago: that read's value, waiting for it if it is still under way (two 401s at once
+                // after a rotation must both get the new token, not one of them the old).
+                if (entry.Pending is null) return entry.Value;
+                underway = entry.Pending;
+            }
+            else
+            {
+                entry.ForcedAt = _time.GetUtcNow();
+            }
         }
         try
         {
-            return await FetchAsync(name, entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await (underway ?? FetchAsync(name, entry)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && entry.FetchedAt != DateTimeOffset.MinValue)
         {

@@ -71,6 +71,24 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_re_reads_at_once_after_a_rotation_both_get_the_new_value()
+    {
+        using var store = Store();
+        Assert.Equal(RudderToken, await store.GetAsync("rudderstack-token", default));
+        _vault.Set("rudderstack-token", "rotated-token");
+        _vault.ReadDelay = TimeSpan.FromMilliseconds(500);
+
+        // Two deliveries got 401 at the same moment: one re-read goes to the vault, the other is within the 30 s.
+        var first = store.RefreshAsync("rudderstack-token", default).AsTask();
+        await Eventually.True(() => _vault.ReadsOf("rudderstack-token") == 2);
+        var second = store.RefreshAsync("rudderstack-token", default).AsTask();
+
+        var values = await Task.WhenAll(first, second);
+        Assert.All(values, value => Assert.Equal("rotated-token", value));
+        Assert.Equal(2, _vault.ReadsOf("rudderstack-token"));
+    }
+
+    [Fact]
     public async Task An_unknown_name_is_absent_not_an_error()
     {
         using var store = Store();
