@@ -32,12 +32,21 @@ internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long acco
         {
             var (data, extra) = await SendWithExtraAsync(HttpMethod.Get, $"webhooks/subscriptions?offset={all.Count}&limit={PageSize}", null, cancellationToken);
             var items = data is JsonArray list ? list.OfType<JsonObject>().Select(Read).ToList() : [];
-            all.AddRange(items);
-            var total = extra?["pagination"]?["total_count"]?.GetValue<int>();
-            if (items.Count == 0 || total is null || all.Count >= total) return all;
+            // A page of ids already seen means the offset was not applied: stop rather than list them again.
+            var fresh = items.Where(item => all.TrueForAll(seen => seen.Id != item.Id)).ToList();
+            all.AddRange(fresh);
+            if (fresh.Count == 0 || TotalCount(extra) is not { } total || all.Count >= total) return all;
         }
         throw new DbtCloudApiException($"dbt Cloud listed more than {MaxPages} pages of webhook subscriptions; stopped there.");
     }
+
+    /// <summary><c>extra.pagination.total_count</c> as a number (or a numeric string); null when absent or odd.</summary>
+    private static long? TotalCount(JsonNode? extra) => extra?["pagination"]?["total_count"] switch
+    {
+        JsonValue value when value.TryGetValue<long>(out var n) => n,
+        JsonValue value when value.TryGetValue<string>(out var text) && long.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
 
     /// <summary>Creates a subscription; returns it with the signing secret dbt shows only once.</summary>
     public async Task<(Subscription Subscription, string HmacSecret)> CreateAsync(string name, Uri endpoint, IReadOnlyList<string> eventTypes,

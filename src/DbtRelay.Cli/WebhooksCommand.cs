@@ -78,13 +78,29 @@ internal static class WebhooksCommand
                 error.WriteLine($"--secret-name {storedAs}: secret names use {SecretNames.Rule}.");
                 return 2;
             }
-            if (parse.GetValue(secretOut) is { Exists: true } taken)
+            // The secret file is created (empty, mode 600) before anything is created at dbt Cloud: dbt shows the signing
+            // secret once, and a file that cannot be written must stop the command while nothing depends on it.
+            FileStream? secretFile = null;
+            if (parse.GetValue(secretOut) is { } file)
             {
-                // Checked before anything is created: dbt shows the signing secret once, and it would have nowhere to go.
-                error.WriteLine($"--secret-out {taken.FullName} exists; nothing created. Choose a new file (dbt Cloud shows the signing secret only once).");
-                return 2;
+                try
+                {
+                    secretFile = OpenSecretFile(file);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"--secret-out {file.FullName}: {ex.Message.Split('\n')[0]} Nothing created; choose a new file in a folder that exists (dbt Cloud shows the signing secret only once).");
+                    return 2;
+                }
             }
+            await using var _ = secretFile;
             var existing = (await api.ListAsync(ct)).FirstOrDefault(s => string.Equals(s.ClientUrl.TrimEnd('/'), target.ToString().TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+            if (existing is not null && secretFile is not null)
+            {
+                // Nothing to store: the file created above would only be an empty decoy.
+                secretFile.Close();
+                File.Delete(secretFile.Name);
+            }
             if (existing is not null && !parse.GetValue(update))
             {
                 output.WriteLine($"A subscription for {target} exists already: {existing.Id} ({existing.Name}); nothing created. --update changes it.");
@@ -97,9 +113,19 @@ internal static class WebhooksCommand
                 return 0;
             }
             var (created, secret) = await api.CreateAsync(subscriptionName, target, eventTypes, jobIds, ct);
-            var where = parse.GetValue(secretOut) is { } file
-                ? await WriteSecretFileAsync(file, secret, ct)
-                : await StoreInKeyVaultAsync(parse.GetValue(keyVault)!, storedAs, secret, ct);
+            string where;
+            try
+            {
+                where = secretFile is not null
+                    ? await WriteSecretFileAsync(secretFile, secret, ct)
+                    : await StoreInKeyVaultAsync(parse.GetValue(keyVault)!, storedAs, secret, ct);
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or AuthenticationFailedException or CredentialUnavailableException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"Created subscription {created.Id}, but could not store its signing secret: {ex.Message.Split('\n')[0]}");
+                error.WriteLine($"dbt Cloud shows that secret only once: delete the subscription (dbt-relay webhooks delete {created.Id}) and create it again once the store works.");
+                return 2;
+            }
             output.WriteLine($"Created subscription {created.Id} ({string.Join(", ", created.EventTypes)} → {created.ClientUrl}); signing secret stored {where}.");
             output.WriteLine("Add this to relay.json's \"webhooks\":");
             output.WriteLine($$"""  { "name": "{{Slug(subscriptionName)}}", "secret": "{{storedAs}}" }""");
@@ -131,6 +157,11 @@ internal static class WebhooksCommand
             return 2;
         }
         var url = parse.GetValue(accessUrl)!;
+        if (url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)
+        {
+            error.WriteLine($"Not sending the dbt Cloud token to {url.GetLeftPart(UriPartial.Authority)} over plain http: --access-url takes your account's https access URL.");
+            return 2;
+        }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.UserAgent.ParseAdd(RelayServiceCollectionExtensions.UserAgent);
         var root = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
@@ -152,16 +183,22 @@ internal static class WebhooksCommand
         }
     }
 
-    private static async Task<string> WriteSecretFileAsync(FileInfo file, string secret, CancellationToken cancellationToken)
+    /// <summary>A new file only this user can read; never an existing one.</summary>
+    private static FileStream OpenSecretFile(FileInfo file)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using (var stream = new FileStream(file.FullName, options))
-        await using (var writer = new StreamWriter(stream))
+        return new FileStream(file.FullName, options);
+    }
+
+    private static async Task<string> WriteSecretFileAsync(FileStream stream, string secret, CancellationToken cancellationToken)
+    {
+        await using (var writer = new StreamWriter(stream, leaveOpen: true))
         {
             await writer.WriteAsync(secret.AsMemory(), cancellationToken);
         }
-        return $"in {file.FullName} (mode 600)";
+        await stream.FlushAsync(cancellationToken);
+        return $"in {stream.Name} (mode 600)";
     }
 
     private static async Task<string> StoreInKeyVaultAsync(Uri vault, string name, string secret, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
     /// <summary>The most a page holds, whatever limit is asked (so the client's paging is exercised).</summary>
     public int MaxPageSize { get; set; } = 100;
 
+    /// <summary>Writes <c>total_count</c> as a string, as a lenient JSON producer might.</summary>
+    public bool TotalCountAsText { get; set; }
+
     public ConcurrentDictionary<string, JsonObject> Subscriptions { get; } = new();
 
     protected override async Task AnswerAsync(HttpContext context, ReceivedRequest request)
@@ -46,7 +49,11 @@ public sealed class FakeDbtCloudWebhooks(string token, long accountId) : FakeApi
                 {
                     ["filters"] = new JsonObject { ["offset"] = offset, ["limit"] = limit },
                     ["order_by"] = "id",
-                    ["pagination"] = new JsonObject { ["count"] = page.Count, ["total_count"] = ordered.Count },
+                    ["pagination"] = new JsonObject
+                    {
+                        ["count"] = page.Count,
+                        ["total_count"] = TotalCountAsText ? JsonValue.Create(ordered.Count.ToString(CultureInfo.InvariantCulture)) : JsonValue.Create(ordered.Count),
+                    },
                 });
                 return;
             case ("POST", ["subscriptions"]):

@@ -39,10 +39,13 @@ public sealed class WebhooksCommandTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(_folder, "secret-again.txt")));
     }
 
-    [Fact]
-    public async Task Create_reads_every_page_of_subscriptions_before_deciding_one_exists_and_list_shows_them_all()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Create_reads_every_page_of_subscriptions_before_deciding_one_exists_and_list_shows_them_all(bool totalCountAsText)
     {
         _dbt.MaxPageSize = 10; // as dbt Cloud's default page
+        _dbt.TotalCountAsText = totalCountAsText;
         for (var i = 1; i <= 24; i++)
         {
             var id = $"wsu_{i:D6}";
@@ -65,18 +68,30 @@ public sealed class WebhooksCommandTests : IAsyncLifetime
         Assert.All(Enumerable.Range(1, 24), i => Assert.Contains($"wsu_{i:D6}", list.Out, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Create_refuses_a_secret_file_that_exists_before_it_creates_anything()
+    [Theory]
+    [InlineData("taken.txt")]             // an existing file
+    [InlineData(".")]                     // a folder
+    [InlineData("no-such-folder/s.txt")]  // a folder that does not exist
+    public async Task Create_refuses_a_secret_file_it_cannot_create_before_it_creates_anything(string secretFile)
     {
-        var taken = Path.Combine(_folder, "secret.txt");
-        await File.WriteAllTextAsync(taken, "something else");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "taken.txt"), "something else");
 
-        var create = await RunAsync(Token, Create("secret.txt"));
+        var create = await RunAsync(Token, Create(secretFile));
 
         Assert.Equal(2, create.Exit);
-        Assert.Contains("exists; nothing created", create.Err, StringComparison.Ordinal);
+        Assert.Contains("Nothing created; choose a new file", create.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", create.Err, StringComparison.Ordinal);
         Assert.Empty(_dbt.Subscriptions);
-        Assert.Equal("something else", await File.ReadAllTextAsync(taken));
+        Assert.Equal("something else", await File.ReadAllTextAsync(Path.Combine(_folder, "taken.txt")));
+    }
+
+    [Fact]
+    public async Task The_dbt_token_is_not_sent_over_plain_http_to_another_machine()
+    {
+        var list = await RunAsync(Token, ["list", "--access-url", "http://cloud.example.test", "--account-id", "4242"]);
+
+        Assert.Equal(2, list.Exit);
+        Assert.Contains("Not sending the dbt Cloud token to http://cloud.example.test over plain http", list.Err, StringComparison.Ordinal);
     }
 
     [Fact]
