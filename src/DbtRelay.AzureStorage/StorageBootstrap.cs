@@ -34,7 +34,7 @@ public sealed class StorageBootstrap(StorageClients storage) : IHostedService
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Reason(ex) is { } reason)
         {
             throw new StorageUnavailableException(
-                $"Cannot create the relay's queues and ledger container on {storage.Queues.Uri.GetLeftPart(UriPartial.Authority)}: {reason}", ex);
+                $"Cannot create the relay's queues and ledger container on {DbtRelay.Telemetry.UrlOrigin.Of(storage.Queues.Uri)}: {reason}", ex);
         }
     }
 

@@ -68,7 +68,7 @@ internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
             var status = (int)response.StatusCode;
             if (status is >= 300 and < 400)
             {
-                var to = response.Headers.Location is { IsAbsoluteUri: true } location ? $" to {location.GetLeftPart(UriPartial.Authority)}" : "";
+                var to = response.Headers.Location is { IsAbsoluteUri: true } location ? $" to {DbtRelay.Telemetry.UrlOrigin.Of(location)}" : "";
                 error.WriteLine($"{root} answered {status}, a redirect{to}; not following it with the key. Pass the relay's own address as --url.");
                 return null;
             }

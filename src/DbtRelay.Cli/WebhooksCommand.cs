@@ -159,7 +159,7 @@ internal static class WebhooksCommand
         var url = parse.GetValue(accessUrl)!;
         if (url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)
         {
-            error.WriteLine($"Not sending the dbt Cloud token to {url.GetLeftPart(UriPartial.Authority)} over plain http: --access-url takes your account's https access URL.");
+            error.WriteLine($"Not sending the dbt Cloud token to {DbtRelay.Telemetry.UrlOrigin.Of(url)} over plain http: --access-url takes your account's https access URL.");
             return 2;
         }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

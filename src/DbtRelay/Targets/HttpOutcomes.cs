@@ -39,7 +39,7 @@ public static class HttpOutcomes
     /// <summary>Where a redirect points, origin only (its path or query may hold anything).</summary>
     private static string Destination(HttpResponseMessage response) =>
         response.Headers.Location is { IsAbsoluteUri: true } location && location.Scheme is "http" or "https"
-            ? $" to {location.GetLeftPart(UriPartial.Authority)}"
+            ? $" to {Telemetry.UrlOrigin.Of(location)}"
             : "";
 
     /// <summary>A JSON answer of at most <see cref="MaxAnswerBytes"/>, or null (longer, or not JSON).</summary>

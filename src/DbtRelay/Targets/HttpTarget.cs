@@ -96,6 +96,12 @@ public sealed class HttpTarget(
             node.Error("the scheme and host must be literal: placeholders are allowed only in the path and query");
             return null;
         }
+        if (origin.Contains('@', StringComparison.Ordinal))
+        {
+            // The origin is what logs, spans and dead letters name: credentials there would be everywhere.
+            node.Error("must not hold credentials (user:password@): send them in a header, such as \"Authorization\": \"Basic {{secrets.NAME}}\"");
+            return null;
+        }
         if (ConfigNode.ValidUrl(origin + "/", out var problem) is null)
         {
             node.Error(problem);

@@ -43,7 +43,7 @@ public static class RelayTelemetry
     /// </summary>
     public static void KeepOriginOnly(Activity activity, HttpRequestMessage request)
     {
-        if (request.RequestUri is { IsAbsoluteUri: true } url) activity.SetTag("url.full", url.GetLeftPart(UriPartial.Authority));
+        if (request.RequestUri is { IsAbsoluteUri: true } url) activity.SetTag("url.full", UrlOrigin.Of(url));
     }
 
     /// <summary>Starts a child of the trace a queue message carries (or a new trace when it carries none).</summary>

@@ -24,7 +24,8 @@ public sealed class DownstreamAnswerTests : IAsyncLifetime
     [Fact]
     public async Task A_redirect_is_not_followed_and_dead_letters_saying_where_it_pointed()
     {
-        _target.Script(new ScriptedAnswer(307) { Location = new Uri(_elsewhere.BaseUrl, "collect") });
+        var location = new UriBuilder(new Uri(_elsewhere.BaseUrl, "collect")) { UserName = "admin", Password = "hunter2" }.Uri;
+        _target.Script(new ScriptedAnswer(307) { Location = location });
         await using var relay = Relay();
 
         await relay.SendAsync(DbtPayloads.Completed());
@@ -38,6 +39,7 @@ public sealed class DownstreamAnswerTests : IAsyncLifetime
         Assert.Contains($"to {_elsewhere.BaseUrl.GetLeftPart(UriPartial.Authority)}", dead.Reason, StringComparison.Ordinal);
         Assert.Contains("does not follow redirects", dead.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain("/collect", dead.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", dead.Reason + relay.Logs.AllText, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -79,6 +79,16 @@ public sealed class HttpTargetTests : IAsyncLifetime
         Assert.Contains(ex.Problems, p => p.Path == "$.targets.erathos.url");
     }
 
+    [Fact]
+    public void Credentials_in_a_target_url_are_refused_at_startup_since_its_origin_is_what_logs_name()
+    {
+        var ex = Assert.Throws<RelayConfigException>(() => RelayConfigLoader.Load(Config("""{ "type": "http", "url": "https://svc:pa55@api.example.test/run" }""")));
+
+        var problem = Assert.Single(ex.Problems, p => p.Path == "$.targets.erathos.url");
+        Assert.Contains("must not hold credentials", problem.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pa55", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{{data.runId", "does not open")]
     [InlineData("{{vars.nope}}", "does not define")]
