@@ -68,13 +68,19 @@ internal sealed partial class DemoRelay(ILogger<DemoRelay> logger)
             LogReceived(logger, call["eventId"], call["jobId"], call["runId"], call["runStatus"]);
             return Results.Ok();
         });
-        app.MapGet(SinkPath, () => Results.Json(_received.ToArray()));
+        // Listed to this machine only: serve may be reachable through a tunnel, and the list names real runs.
+        app.MapGet(SinkPath, (HttpContext context) => context.Connection.RemoteIpAddress is { } caller && System.Net.IPAddress.IsLoopback(caller)
+            ? Results.Json(_received.ToArray())
+            : Results.StatusCode(StatusCodes.Status403Forbidden));
     }
 
+    /// <summary>A field as kept and logged: capped, and without control characters (anyone may POST here; a line
+    /// break or an escape sequence would forge log lines or drive the terminal).</summary>
     private static string Text(JsonElement call, string name)
     {
         var text = call.ValueKind == JsonValueKind.Object && call.TryGetProperty(name, out var value) ? value.ToString() : "?";
-        return text.Length > MaxField ? text[..MaxField] + "…" : text;
+        if (text.Length > MaxField) text = text[..MaxField] + "…";
+        return text.Any(char.IsControl) ? new string([.. text.Select(c => char.IsControl(c) ? '?' : c)]) : text;
     }
 
     [LoggerMessage(8001, LogLevel.Information, "Demo sink received {EventId} (job {JobId}, run {RunId}, {RunStatus}): this is where your sync would start.")]

@@ -187,18 +187,22 @@ public sealed class FirstHourTests : IDisposable
     [Fact]
     public async Task The_demo_sink_keeps_a_summary_of_small_bodies_and_exists_only_where_a_target_calls_it()
     {
-        await using var demo = await ServeProcess.StartAsync(null, ["--in-memory"], new Dictionary<string, string>(), _folder);
+        await using var demo = await ServeProcess.StartAsync(null, ["--in-memory"], new Dictionary<string, string> { ["Logging__LogLevel__DbtRelay"] = "Information" }, _folder);
         using var http = new HttpClient();
         var sink = new Uri(demo.Webhook, "/api/demo/sink");
 
         using var large = await http.PostAsync(sink, new ByteArrayContent(new byte[20 * 1024]));
         using var small = await http.PostAsync(sink, new StringContent("""{"eventId":"wev_sink","runStatus":"Success","token":"kept-nowhere"}"""));
+        using var forged = await http.PostAsync(sink, new StringContent("""{"eventId":"wev_x\nfail: DbtRelay.Delivery.DeliveryExecutor[3003]\n      Dead-lettered FORGED"}"""));
         var listed = await http.GetStringAsync(sink);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
         Assert.Equal(HttpStatusCode.OK, small.StatusCode);
         Assert.Contains("wev_sink", listed, StringComparison.Ordinal);
         Assert.DoesNotContain("kept-nowhere", listed + demo.Output, StringComparison.Ordinal);
+        // A line break in a posted field never starts a log line of its own.
+        await Eventually.True(() => demo.Output.Contains("wev_x?fail: DbtRelay.Delivery.DeliveryExecutor[3003]?", StringComparison.Ordinal));
+        Assert.DoesNotContain(demo.Output.Split('\n'), line => line.TrimStart().StartsWith("Dead-lettered FORGED", StringComparison.Ordinal));
 
         var config = Path.Combine(_folder, "relay.json");
         await File.WriteAllTextAsync(config, """
