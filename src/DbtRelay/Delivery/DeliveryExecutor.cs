@@ -95,6 +95,13 @@ public sealed partial class DeliveryExecutor(
         return result;
     }
 
+    /// <summary>
+    /// Dead-letters a delivery whose handling itself kept failing (a host gave up on its message), so it is listed,
+    /// replayable and shown in the history like any other, instead of sitting in a poison queue nobody reads.
+    /// </summary>
+    public Task<DeliveryResult> GiveUpAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken) =>
+        DeadLetterAsync(delivery, config.Targets.TryGetValue(delivery.Target, out var target) ? target.Type : null, new Failed(reason), reason, TimeSpan.Zero, cancellationToken);
+
     private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string? targetType, TargetOutcome outcome, string reason, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         await queues.DeadLetterAsync(new DeadLetter { Delivery = delivery, Reason = DeadLetter.Capped(reason), FailedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);

@@ -128,6 +128,7 @@ public sealed partial class LocalPipeline(
         {
             if (failures >= MaxHandlingFailures)
             {
+                if (await DeadLetteredAsync(message, failures, failure).ConfigureAwait(false)) return;
                 LogPoisoned(logger, message.Queue, failures, failure);
                 await queues.PoisonAsync(message, CancellationToken.None).ConfigureAwait(false);
                 return;
@@ -139,6 +140,24 @@ public sealed partial class LocalPipeline(
         {
             // Its lease runs out instead, and it is received again.
             LogReceiveFailed(logger, message.Queue, ex);
+        }
+    }
+
+    /// <summary>A delivery that can still be read becomes a dead letter (listed, replayable); false when it cannot.</summary>
+    private async Task<bool> DeadLetteredAsync(LeasedMessage message, int failures, Exception failure)
+    {
+        if (message.Queue != QueueNames.Deliveries) return false;
+        try
+        {
+            var delivery = DeliveryJson.DeserializeDelivery(message.Body);
+            await executor.GiveUpAsync(delivery, $"handling it failed {failures} times ({failure.GetType().Name}); see the Error lines logged for {delivery.Event.EventId}",
+                CancellationToken.None).ConfigureAwait(false);
+            await queues.CompleteAsync(message, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false; // unreadable, or the store is failing too: the poison queue keeps it
         }
     }
 

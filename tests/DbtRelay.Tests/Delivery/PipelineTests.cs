@@ -95,6 +95,48 @@ public sealed class PipelineTests : ThreeTargetRelay
     }
 
     [Fact]
+    public async Task A_delivery_whose_handling_keeps_failing_becomes_a_dead_letter_after_five_tries_with_the_reason_in_its_history()
+    {
+        await using var relay = new RelayHarness(Config(), Secrets, services: s =>
+        {
+            s.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+            s.AddSingleton<IDeliveryLedger, UnreachableLedger>(); // the store behind the ledger is down
+        });
+        var pipeline = relay.Services.GetRequiredService<DbtRelay.InProcess.LocalPipeline>();
+        await pipeline.StartAsync(default);
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_store_down"));
+
+        for (var failure = 1; failure < DbtRelay.InProcess.LocalPipeline.MaxHandlingFailures; failure++)
+        {
+            await Eventually.True(() => relay.Time.PendingDelays().Count(d => d == TimeSpan.FromSeconds(30)) >= 3);
+            relay.Time.Advance(TimeSpan.FromSeconds(30));
+        }
+        await Eventually.True(() => relay.Queues.DeadLetters.Count == 3);
+        await pipeline.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Empty(relay.Queues.Poisoned);
+        Assert.All(relay.Queues.DeadLetters, d => Assert.StartsWith("handling it failed 5 times (InvalidOperationException)", d.Reason, StringComparison.Ordinal));
+        var timeline = await relay.Services.GetRequiredService<DbtRelay.History.DeliveryHistory>().GetAsync("wev_store_down", default);
+        Assert.All(timeline!.Targets, t => Assert.Equal(DbtRelay.History.EventStatus.DeadLettered, t.State));
+        Assert.Equal(0, Rudder.Starts("conn1"));
+    }
+
+    /// <summary>Routing's entries work; every delivery's claim throws, as a store that went down between the two would.</summary>
+    private sealed class UnreachableLedger(IConditionalStore store, TimeProvider time) : IDeliveryLedger
+    {
+        private readonly ConditionalLedger _routing = new(store, time);
+
+        public ValueTask<LedgerClaim> TryClaimAsync(string key, TimeSpan lease, CancellationToken cancellationToken) =>
+            key.StartsWith("delivered/", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("the ledger's store cannot be reached")
+                : _routing.TryClaimAsync(key, lease, cancellationToken);
+
+        public ValueTask CompleteAsync(LedgerClaim claim, string detail, CancellationToken cancellationToken) => _routing.CompleteAsync(claim, detail, cancellationToken);
+
+        public ValueTask ReleaseAsync(LedgerClaim claim, CancellationToken cancellationToken) => _routing.ReleaseAsync(claim, cancellationToken);
+    }
+
+    [Fact]
     public async Task Five_redeliveries_of_one_event_call_each_target_exactly_once()
     {
         await using var relay = new RelayHarness(Config(), Secrets);
