@@ -146,8 +146,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
         using var schema = connection.CreateCommand();
         schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'dead_letters'";
         if (schema.ExecuteScalar() is not string sql || sql.Contains("failed_at", StringComparison.Ordinal)) return;
-        Execute(connection, "ALTER TABLE dead_letters ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0; " +
-            $"UPDATE dead_letters SET failed_at = {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()};");
+        // One transaction: a crash between the two would leave dead letters at 0 (1970), pruned with no warning.
+        Execute(connection, "BEGIN IMMEDIATE; ALTER TABLE dead_letters ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0; " +
+            $"UPDATE dead_letters SET failed_at = {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}; COMMIT;");
     }
 
     /// <summary>Runs <paramref name="work"/> in the next group commit; completes after that commit.</summary>

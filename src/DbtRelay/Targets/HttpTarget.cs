@@ -110,13 +110,16 @@ public sealed class HttpTarget(
         return origin;
     }
 
-    /// <summary>A path segment that is '.' or '..' once percent-decoded, as a server normalizing the path sees it.</summary>
+    /// <summary>
+    /// A path segment that holds a '.' or '..' segment once percent-decoded, also between encoded slashes or
+    /// backslashes: some servers and gateways decode <c>%2F</c> before they normalize the path.
+    /// </summary>
     private static string? DotSegment(string pathAndQuery)
     {
         var path = pathAndQuery.Split('?', '#')[0];
         foreach (var segment in path.Split('/'))
         {
-            if (segment.Length is > 0 and <= 6 && Uri.UnescapeDataString(segment) is "." or "..") return segment;
+            if (segment.Length > 0 && Array.Exists(Uri.UnescapeDataString(segment).Split('/', '\\'), part => part is "." or "..")) return segment;
         }
         return null;
     }

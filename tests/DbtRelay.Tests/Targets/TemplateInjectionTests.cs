@@ -48,9 +48,9 @@ public sealed class TemplateInjectionTests : IAsyncLifetime
         {
             var deadBefore = relay.Queues.DeadLetters.Count;
             var request = await SendAsync(relay, name);
-            if (name is "." or "..")
+            if (name.Split('/', '\\').Any(part => part is "." or ".."))
             {
-                // A whole segment of dots would climb the path: refused, and the reason says why.
+                // A segment of dots would climb the path, also between slashes a server might decode: refused.
                 Assert.Null(request);
                 Assert.Contains("path segment", relay.Queues.DeadLetters.Last().Reason, StringComparison.Ordinal);
                 Assert.Equal(deadBefore + 1, relay.Queues.DeadLetters.Count);
