@@ -57,7 +57,7 @@ internal static class SendCommand
                 await error.WriteLineAsync($"Authorization: {WebhookSignature.Compute(Encoding.UTF8.GetBytes(secret), body)}");
                 return 0;
             }
-            return await PostAsync(WebhookUrl(parse.GetValue(url)!), body, secret, output, error, cancellationToken);
+            return await PostAsync(WebhookUrl(parse.GetValue(url)!), body, name, secret, output, error, cancellationToken);
         });
         return command;
     }
@@ -81,7 +81,7 @@ internal static class SendCommand
     public static Uri WebhookUrl(Uri url) =>
         url.AbsolutePath is "" or "/" ? new Uri(url, RelayCli.WebhookPath) : url;
 
-    private static async Task<int> PostAsync(Uri url, byte[] body, string secret, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> PostAsync(Uri url, byte[] body, string secretName, string secret, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
         http.DefaultRequestHeaders.UserAgent.ParseAdd(RelayServiceCollectionExtensions.UserAgent);
@@ -94,6 +94,12 @@ internal static class SendCommand
             using var response = await http.SendAsync(request, cancellationToken);
             output.WriteLine($"{(int)response.StatusCode} {response.ReasonPhrase}");
             output.WriteLine(await response.Content.ReadAsStringAsync(cancellationToken));
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                // The relay logs its candidates' fingerprints on a mismatch: these two lines are comparable.
+                error.WriteLine($"Signed with secret {secretName} (fingerprint {WebhookSignature.Fingerprint(Encoding.UTF8.GetBytes(secret))}); " +
+                    "the relay's log lists the fingerprints of the secrets it accepts (serve's banner too). Set the same secret on both sides.");
+            }
             if (response.StatusCode == System.Net.HttpStatusCode.NotFound && url.AbsolutePath != RelayCli.WebhookPath)
             {
                 error.WriteLine($"Nothing answers POST {url.AbsolutePath} there: the relay's webhook is {new Uri(url, RelayCli.WebhookPath)} (or pass the base URL).");

@@ -237,5 +237,21 @@ public sealed class FirstHourTests : IDisposable
         Assert.DoesNotContain("events are accepted", serve.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Send_with_the_wrong_secret_prints_the_fingerprint_it_signed_with_beside_the_relays()
+    {
+        await using var serve = await ServeProcess.StartAsync(null, ["--in-memory"], new Dictionary<string, string>(), _folder);
+
+        var send = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["Secrets__dbt-webhook-demo"] = "not-the-demo-secret" },
+            "send", "--url", serve.Webhook.ToString());
+
+        var used = DbtRelay.Webhooks.WebhookSignature.Fingerprint(System.Text.Encoding.UTF8.GetBytes("not-the-demo-secret"));
+        var accepted = DbtRelay.Webhooks.WebhookSignature.Fingerprint(System.Text.Encoding.UTF8.GetBytes("demo-secret-change-me"));
+        Assert.Equal(1, send.Exit);
+        Assert.StartsWith("401", send.Out, StringComparison.Ordinal);
+        Assert.Contains($"Signed with secret dbt-webhook-demo (fingerprint {used})", send.Err, StringComparison.Ordinal);
+        Assert.Contains($"fingerprint {accepted}", serve.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
