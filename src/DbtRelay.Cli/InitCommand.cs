@@ -108,6 +108,6 @@ internal static class InitCommand
                 ["description"] = "Fires when a run completes successfully; narrow it with jobIds, environmentIds or projectIds.",
             }),
         };
-        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine;
+        return root.ToJsonString(RelayCli.HumanJson) + Environment.NewLine;
     }
 }

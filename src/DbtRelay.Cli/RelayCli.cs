@@ -10,6 +10,16 @@ internal static class RelayCli
     public const string DefaultUrl = "http://127.0.0.1:7071";
     public const string WebhookPath = "/api/dbt/webhook";
 
+    /// <summary>
+    /// JSON a person reads or edits (send --print, init): indented, and with '+', quotes and accents as they are rather
+    /// than \u002B escapes. Still valid JSON; the wire formats keep the default, stricter escaping.
+    /// </summary>
+    public static readonly System.Text.Json.JsonSerializerOptions HumanJson = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static RootCommand Build(TextWriter output, TextWriter error) =>
         new("dbt-relay: turns dbt Cloud job events into downstream syncs.")
         {

@@ -152,6 +152,6 @@ internal static class SendCommand
             ["eventType"] = eventType,
             ["webhookName"] = "dbt-relay send",
             ["data"] = data,
-        }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        }.ToJsonString(RelayCli.HumanJson);
     }
 }

@@ -78,6 +78,9 @@ public sealed class FirstHourTests : IDisposable
         Assert.Equal($"Authorization: {DbtPayloads.Sign("p", DbtPayloads.Bytes(printed.Out))}", printed.Err.Trim());
         Assert.Equal(0, check.Exit);
         Assert.Contains("fires   after-success", check.Out, StringComparison.Ordinal);
+        // Written for people: the timestamp's '+' and the quotes around a name as they are, not \u002B and \u0022.
+        Assert.DoesNotContain("\\u00", printed.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u00", await File.ReadAllTextAsync(Path.Combine(_folder, "relay.json")), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string[], string> Mistakes => new()
