@@ -33,7 +33,7 @@ internal static class TraceCommand
             output.WriteLine($"  {target.Target} ({target.Type ?? "?"}): {target.State}");
             foreach (var a in target.Attempts)
             {
-                var attempt = a.Redelivery > 0 ? $"redelivery {a.Redelivery} #{a.Attempt}" : $"#{a.Attempt}";
+                var attempt = (a.Redelivery > 0 ? $"redelivery {a.Redelivery} " : "") + (a.Replay is { } replay ? $"replay {replay} " : "") + $"#{a.Attempt}";
                 var http = a.HttpStatus is { } code ? $"HTTP {code}" : "no HTTP answer";
                 var downstream = a.DownstreamId is null ? "" : $"  id {a.DownstreamId}";
                 output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");

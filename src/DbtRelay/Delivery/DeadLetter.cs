@@ -28,5 +28,5 @@ public sealed record DeadLetter
 
     /// <summary>A fresh first attempt of the same delivery (the ledger still prevents a second call if it did land).</summary>
     public DeliveryMessage ToReplay(DateTimeOffset now) =>
-        Delivery with { Attempt = 1, FirstQueuedAt = now, LastReason = Capped($"replayed after: {Reason}") };
+        Delivery with { Attempt = 1, FirstQueuedAt = now, LastReason = Capped($"replayed after: {Reason}"), Replay = Delivery.Replay + 1 };
 }

@@ -31,6 +31,9 @@ public sealed record DeliveryMessage
     /// <summary>0 for the pipeline's own delivery; n for the n-th deliberate redelivery, which has its own ledger entry.</summary>
     public int Redelivery { get; init; }
 
+    /// <summary>0, or n when this is the n-th replay of its dead letter (shown in the history as such).</summary>
+    public int Replay { get; init; }
+
     /// <summary>
     /// The ledger entry this delivery claims when it is not its own: a redelivery of a dead-lettered target takes
     /// over the dead-lettered attempt's entry, so replaying that dead letter later (or meanwhile) finds the call made.

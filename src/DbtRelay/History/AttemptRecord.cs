@@ -16,4 +16,7 @@ public sealed record AttemptRecord(
     string Detail)
 {
     public int? LedgerRedelivery { get; init; }
+
+    /// <summary>n when the attempt belongs to the n-th replay of a dead letter.</summary>
+    public int? Replay { get; init; }
 }

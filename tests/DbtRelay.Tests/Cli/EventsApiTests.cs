@@ -169,6 +169,26 @@ public sealed class EventsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replayed_dead_letter_shows_in_trace_as_a_replay_not_as_a_second_first_attempt()
+    {
+        await SendAsync("wev_replayed");
+        await SettledAsync("wev_replayed");
+        using (var replay = new HttpRequestMessage(HttpMethod.Post, new Uri(Base, "/api/ops/dead-letters/wev_replayed/erathos/replay")))
+        {
+            replay.Headers.TryAddWithoutValidation("x-relay-admin-key", AdminKey);
+            using var answer = await _http.SendAsync(replay);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        await Eventually.True(async () => (await TimelineAsync("wev_replayed")).Targets.Single(t => t.Target == "erathos").Attempts.Count == 2);
+
+        var (exit, output, error) = await CliAsync("trace", "wev_replayed");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("replay 1 #1", output, StringComparison.Ordinal);
+        Assert.Equal(1, (await TimelineAsync("wev_replayed")).Targets.Single(t => t.Target == "erathos").Attempts[1].Replay);
+    }
+
+    [Fact]
     public async Task Redelivering_one_target_calls_it_again_and_leaves_the_others_alone()
     {
         await SendAsync("wev_redeliver");
