@@ -54,9 +54,15 @@ public sealed class FirstHourTests : IDisposable
     {
         var init = await ServeProcess.RunCliAsync(_folder, null, "init", "--target", "rudderstack-retl", "--target", "dbt-cloud-job");
         var check = await ServeProcess.RunCliAsync(_folder, null, "check");
+        var strict = await ServeProcess.RunCliAsync(_folder, null, "check", "--strict");
         var again = await ServeProcess.RunCliAsync(_folder, null, "init");
 
         Assert.Equal(0, init.Exit);
+        // Valid, but nothing real would be called yet: check says which values are init's placeholders.
+        Assert.Contains("warning: $.targets.rudderstack-retl.connectionId is still init's placeholder (YOUR_REVERSE_ETL_CONNECTION_ID)", check.Out, StringComparison.Ordinal);
+        Assert.Contains("accountId and jobId are still init's placeholders (1 and 1)", check.Out, StringComparison.Ordinal);
+        Assert.Equal(2, strict.Exit);
+        Assert.Contains("error: $.targets.rudderstack-retl.connectionId is still init's placeholder", strict.Err, StringComparison.Ordinal);
         Assert.Contains("export Secrets__rudderstack_token=", init.Out, StringComparison.Ordinal);
         Assert.Contains("export Secrets__dbt_webhook_prod=", init.Out, StringComparison.Ordinal);
         Assert.Equal(0, check.Exit);
