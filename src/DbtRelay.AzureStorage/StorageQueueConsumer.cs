@@ -42,7 +42,7 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
                     // A released message comes back with one more dequeue: every receive after the first followed a failure or a crash.
                     return new LeasedMessage(queue, message.Body.ToMemory(), $"{message.MessageId}\n{message.PopReceipt}") { Failures = (int)message.DequeueCount - 1 };
                 }
-                if (message is not null) await MoveToPoisonAsync(queue, message, cancellationToken).ConfigureAwait(false);
+                if (message is not null) await MoveToPoisonAsync(queue, message.MessageText, message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -56,21 +56,18 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
         }
     }
 
-    private async Task MoveToPoisonAsync(string queue, Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken)
+    private async Task MoveToPoisonAsync(string queue, string text, string id, string receipt, CancellationToken cancellationToken)
     {
         var poison = storage.Queue($"{queue}-poison");
         await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await StorageRelayQueues.SendAsync(poison, message.MessageText, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        await storage.Queue(queue).DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
+        await StorageRelayQueues.SendAsync(poison, text, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await storage.Queue(queue).DeleteMessageAsync(id, receipt, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask PoisonAsync(LeasedMessage message, CancellationToken cancellationToken)
     {
         var (id, receipt) = Split(message);
-        var poison = storage.Queue($"{message.Queue}-poison");
-        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await StorageRelayQueues.SendAsync(poison, System.Text.Encoding.UTF8.GetString(message.Body.Span), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        await storage.Queue(message.Queue).DeleteMessageAsync(id, receipt, cancellationToken).ConfigureAwait(false);
+        await MoveToPoisonAsync(message.Queue, System.Text.Encoding.UTF8.GetString(message.Body.Span), id, receipt, cancellationToken).ConfigureAwait(false);
         Interlocked.Decrement(ref _leased);
     }
 

@@ -20,17 +20,16 @@ public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
         SendAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken);
 
     /// <summary>Kept <see cref="DeadLetter.KeptFor"/>, then the message expires: a dead letter is bounded like everything else.</summary>
-    public async ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
-        await storage.Queue(QueueNames.DeadLetters).SendMessageAsync(System.Text.Encoding.UTF8.GetString(DeliveryJson.Serialize(deadLetter)),
-            visibilityTimeout: null, timeToLive: DeadLetter.KeptFor, cancellationToken).ConfigureAwait(false);
+    public ValueTask DeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
+        SendAsync(QueueNames.DeadLetters, DeliveryJson.Serialize(deadLetter), TimeSpan.Zero, cancellationToken, DeadLetter.KeptFor);
 
-    private ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken) =>
-        SendAsync(storage.Queue(queue), System.Text.Encoding.UTF8.GetString(message), delay, cancellationToken);
+    private ValueTask SendAsync(string queue, byte[] message, TimeSpan delay, CancellationToken cancellationToken, TimeSpan? timeToLive = null) =>
+        SendAsync(storage.Queue(queue), System.Text.Encoding.UTF8.GetString(message), delay, cancellationToken, timeToLive);
 
-    /// <summary>How every writer of the relay's queues sends: unencoded text, never expiring, optionally delayed.</summary>
-    internal static async ValueTask SendAsync(QueueClient queue, string message, TimeSpan delay, CancellationToken cancellationToken)
+    /// <summary>How every writer of the relay's queues sends: unencoded text, never expiring unless told, optionally delayed.</summary>
+    internal static async ValueTask SendAsync(QueueClient queue, string message, TimeSpan delay, CancellationToken cancellationToken, TimeSpan? timeToLive = null)
     {
         TimeSpan? visibility = delay > TimeSpan.Zero ? (delay < MaxDelay ? delay : MaxDelay) : null;
-        await queue.SendMessageAsync(message, visibility, NeverExpire, cancellationToken).ConfigureAwait(false);
+        await queue.SendMessageAsync(message, visibility, timeToLive ?? NeverExpire, cancellationToken).ConfigureAwait(false);
     }
 }
