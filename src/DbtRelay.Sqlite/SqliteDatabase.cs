@@ -114,9 +114,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// <summary>A database written by an earlier version keeps its ledger, moved once into the rowid table.</summary>
     private static void MoveLedgerToRowidTable(SqliteConnection connection)
     {
-        using var schema = connection.CreateCommand();
-        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'";
-        if (schema.ExecuteScalar() is not string sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)) return;
+        if (TableSql(connection, "ledger") is not { } sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase)) return;
         Execute(connection, $"""
             BEGIN IMMEDIATE;
             ALTER TABLE ledger RENAME TO ledger_without_rowid;
@@ -131,9 +129,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// <summary>A database written by an earlier version gains the count of failed handlings per message.</summary>
     private static void AddMessageFailures(SqliteConnection connection)
     {
-        using var schema = connection.CreateCommand();
-        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'";
-        if (schema.ExecuteScalar() is not string sql || sql.Contains("failures", StringComparison.Ordinal)) return;
+        if (TableSql(connection, "messages") is not { } sql || sql.Contains("failures", StringComparison.Ordinal)) return;
         Execute(connection, "ALTER TABLE messages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0");
     }
 
@@ -143,13 +139,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// </summary>
     private static void AddDeadLetterTimes(SqliteConnection connection)
     {
-        using var schema = connection.CreateCommand();
-        schema.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'dead_letters'";
-        if (schema.ExecuteScalar() is not string sql || sql.Contains("failed_at", StringComparison.Ordinal)) return;
+        if (TableSql(connection, "dead_letters") is not { } sql || sql.Contains("failed_at", StringComparison.Ordinal)) return;
         // One transaction: a crash between the two would leave dead letters at 0 (1970), pruned with no warning.
         Execute(connection, "BEGIN IMMEDIATE; ALTER TABLE dead_letters ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0; " +
             $"UPDATE dead_letters SET failed_at = {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}; COMMIT;");
     }
+
+    /// <summary>A table's CREATE statement as the file holds it (what an earlier version wrote), or null when absent.</summary>
+    private static string? TableSql(SqliteConnection connection, string table) =>
+        Command(connection, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $table", ("$table", table)).ExecuteScalar() as string;
 
     /// <summary>Runs <paramref name="work"/> in the next group commit; completes after that commit.</summary>
     internal Task<T> RunAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, params string[] wakes) =>

@@ -31,6 +31,21 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Event = new EventEnvelope { EventId = eventId, EventType = "job.run.completed", Webhook = "prod", ReceivedAt = DateTimeOffset.UtcNow, Body = "{}"u8.ToArray() },
     };
 
+    /// <summary>Replaces the test's database with a file holding <paramref name="schema"/>, as an earlier version wrote it, opened now.</summary>
+    private async Task OpenWrittenByAnEarlierVersionAsync(string suffix, string schema)
+    {
+        await _database.DisposeAsync();
+        var old = _path + suffix;
+        using (var connection = new SqliteConnection($"Data Source={old};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = schema;
+            create.ExecuteNonQuery();
+        }
+        _database = SqliteDatabase.Open(old);
+    }
+
     /// <summary>A message that should be there (bounded only so a broken build cannot hang).</summary>
     private static async Task<LeasedMessage> ReceiveNowAsync(IQueueConsumer queues, string queue) =>
         await ReceiveWithinAsync(queues, queue, TimeSpan.FromSeconds(10)) ?? throw new Xunit.Sdk.XunitException($"nothing due on {queue}");
@@ -55,21 +70,11 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_ledger_written_by_the_earlier_without_rowid_layout_is_kept_when_the_database_is_opened()
     {
-        await _database.DisposeAsync();
-        var old = _path + ".old.db";
-        using (var connection = new SqliteConnection($"Data Source={old};Pooling=False"))
-        {
-            connection.Open();
-            using var create = connection.CreateCommand();
-            create.CommandText = """
-                CREATE TABLE ledger (key TEXT PRIMARY KEY, content BLOB NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE INDEX ledger_updated ON ledger (updated_at);
-                INSERT INTO ledger VALUES ('delivered/wev_before/crm', CAST('{"state":"completed","detail":"syncId s9"}' AS BLOB), 1, 0);
-                """;
-            create.ExecuteNonQuery();
-        }
-
-        _database = SqliteDatabase.Open(old);
+        await OpenWrittenByAnEarlierVersionAsync(".old.db", """
+            CREATE TABLE ledger (key TEXT PRIMARY KEY, content BLOB NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX ledger_updated ON ledger (updated_at);
+            INSERT INTO ledger VALUES ('delivered/wev_before/crm', CAST('{"state":"completed","detail":"syncId s9"}' AS BLOB), 1, 0);
+            """);
         var claim = await new ConditionalLedger(new SqliteConditionalStore(_database, _time), _time).TryClaimAsync("delivered/wev_before/crm", TimeSpan.FromMinutes(1), default);
         var schema = await _database.RunAsync(c => (string)SqliteDatabase.Command(c, "SELECT sql FROM sqlite_master WHERE name = 'ledger'").ExecuteScalar()!, default);
 
@@ -258,20 +263,10 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     [Fact]
     public async Task Dead_letters_written_before_they_had_a_time_count_from_the_upgrade_not_from_1970()
     {
-        await _database.DisposeAsync();
-        var old = _path + ".old-dead.db";
-        using (var connection = new SqliteConnection($"Data Source={old};Pooling=False"))
-        {
-            connection.Open();
-            using var create = connection.CreateCommand();
-            create.CommandText = """
-                CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, target TEXT NOT NULL, body BLOB NOT NULL);
-                INSERT INTO dead_letters (event_id, target, body) VALUES ('wev_kept', 'crm', CAST('{}' AS BLOB));
-                """;
-            create.ExecuteNonQuery();
-        }
-
-        _database = SqliteDatabase.Open(old);
+        await OpenWrittenByAnEarlierVersionAsync(".old-dead.db", """
+            CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, target TEXT NOT NULL, body BLOB NOT NULL);
+            INSERT INTO dead_letters (event_id, target, body) VALUES ('wev_kept', 'crm', CAST('{}' AS BLOB));
+            """);
         var pruned = await new SqliteRetention(_database, TimeProvider.System, TimeSpan.FromDays(30), new LogCapture().For<SqliteRetention>()).PruneDeadLettersAsync(default);
         var failedAt = await _database.RunAsync(c => (long)SqliteDatabase.Command(c, "SELECT failed_at FROM dead_letters").ExecuteScalar()!, default);
 
