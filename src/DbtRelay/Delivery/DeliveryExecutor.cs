@@ -40,8 +40,8 @@ public sealed partial class DeliveryExecutor(
             return await DeadLetterAsync(delivery, null, unknown, unknown.Detail, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
 
-        var claim = await ledger.TryClaimAsync(delivery.LedgerKey, target.Timeout * 2 + _retry.LeaseMargin, cancellationToken).ConfigureAwait(false);
-
+        var lease = target.Timeout * 2 + _retry.LeaseMargin;
+        var claim = await ledger.TryClaimAsync(delivery.LedgerKey, lease, cancellationToken).ConfigureAwait(false);
         switch (claim.Status)
         {
             case ClaimStatus.Completed:
@@ -50,7 +50,6 @@ public sealed partial class DeliveryExecutor(
             case ClaimStatus.Busy:
                 // Another instance is calling this target for this event right now: look again when its lease ends
                 // (never later than a lease this relay grants could last, whatever the stored entry says).
-                var lease = target.Timeout * 2 + _retry.LeaseMargin;
                 var wait = claim.BusyUntil is { } until ? until - time.GetUtcNow() + TimeSpan.FromSeconds(1) : _retry.InitialDelay;
                 if (wait > lease + TimeSpan.FromSeconds(1)) wait = lease + TimeSpan.FromSeconds(1);
                 await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);

@@ -81,12 +81,13 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         // the others, reading again, find it queued.
         await UpdateAsync(envelope, timeline =>
         {
-            var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
-            if (Find(timeline, target) is { State: EventStatus.Queued or EventStatus.Retrying } pending)
+            var found = Find(timeline, target);
+            if (found is { State: EventStatus.Queued or EventStatus.Retrying })
             {
-                busy = pending.State;
+                busy = found.State;
                 return null;
             }
+            var current = found ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
             busy = null;
             // A dead-lettered target's redelivery claims the dead-lettered attempt's own ledger entry (see DeliveryMessage).
             deadLetteredAs = current.State != EventStatus.DeadLettered ? null

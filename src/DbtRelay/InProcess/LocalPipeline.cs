@@ -120,7 +120,10 @@ public sealed partial class LocalPipeline(
         }
     }
 
-    /// <summary>Tried again in 30 s; after the fifth failure, set aside in the poison queue with an error line.</summary>
+    /// <summary>
+    /// Tried again in 30 s; after the fifth failure a readable delivery becomes a dead letter, anything else is set
+    /// aside in the poison queue, each with an error line.
+    /// </summary>
     private async Task SetBackAsync(LeasedMessage message, Exception failure)
     {
         var failures = message.Failures + 1;

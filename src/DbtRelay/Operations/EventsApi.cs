@@ -50,11 +50,7 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 skipped.Add(new NotRedelivered(entry.Target, "no longer defined in relay.json"));
                 continue;
             }
-            if (entry.State is EventStatus.Queued or EventStatus.Retrying)
-            {
-                skipped.Add(new NotRedelivered(entry.Target, $"still {entry.State}: the pipeline has not finished with it"));
-                continue;
-            }
+            // Whether the pipeline still has it (queued, retrying) is decided inside the reservation, atomically.
             if (await history.ReserveRedeliveryAsync(eventId, entry.Target, defined.Type, cancellationToken).ConfigureAwait(false) is not { } reservation) continue;
             if (reservation.Busy is { } busy)
             {
