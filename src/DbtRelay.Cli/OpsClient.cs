@@ -34,7 +34,7 @@ internal sealed class OpsClient(Uri baseUrl, string? key, TextWriter error)
     public async Task<(int Status, JsonDocument Body, string Raw)?> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
     {
         var root = baseUrl.AbsoluteUri.TrimEnd('/');
-        if (!string.IsNullOrEmpty(key) && baseUrl.Scheme != Uri.UriSchemeHttps && !baseUrl.IsLoopback)
+        if (!string.IsNullOrEmpty(key) && !RelayCli.MayCarryCredentials(baseUrl))
         {
             error.WriteLine($"Not sending the admin key to {root} over plain http: use its https address (a Function App has one), or run this on the relay's machine.");
             return null;

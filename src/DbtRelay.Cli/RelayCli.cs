@@ -10,6 +10,9 @@ internal static class RelayCli
     public const string DefaultUrl = "http://127.0.0.1:7071";
     public const string WebhookPath = "/api/dbt/webhook";
 
+    /// <summary>Whether a key or token may go to <paramref name="url"/>: over https, or to this machine.</summary>
+    public static bool MayCarryCredentials(Uri url) => url.Scheme == Uri.UriSchemeHttps || url.IsLoopback;
+
     /// <summary>
     /// JSON a person reads or edits (send --print, init): indented, and with '+', quotes and accents as they are rather
     /// than \u002B escapes. Still valid JSON; the wire formats keep the default, stricter escaping.

@@ -157,7 +157,7 @@ internal static class WebhooksCommand
             return 2;
         }
         var url = parse.GetValue(accessUrl)!;
-        if (url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)
+        if (!RelayCli.MayCarryCredentials(url))
         {
             error.WriteLine($"Not sending the dbt Cloud token to {DbtRelay.Telemetry.UrlOrigin.Of(url)} over plain http: --access-url takes your account's https access URL.");
             return 2;
