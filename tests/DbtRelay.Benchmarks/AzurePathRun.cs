@@ -1,14 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using DbtRelay.Cli;
 using DbtRelay.Testing;
 using DbtRelay.Webhooks;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Benchmarks;
 
@@ -28,22 +22,11 @@ internal static class AzurePathRun
     /// </summary>
     public static async Task<int> RunAsync(int events, int rounds, TimeSpan gap, int wrkSeconds, IReadOnlyDictionary<string, string> hostSettings, bool hostOnly)
     {
-        var arrivals = new ConcurrentDictionary<string, long>();
-        var sinkBuilder = WebApplication.CreateSlimBuilder();
-        sinkBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        sinkBuilder.Logging.ClearProviders();
-        await using var sink = sinkBuilder.Build();
-        sink.MapPost("/sync", async (HttpContext context) =>
-        {
-            var now = Stopwatch.GetTimestamp();
-            using var body = await JsonDocument.ParseAsync(context.Request.Body);
-            arrivals.TryAdd(body.RootElement.GetProperty("eventId").GetString()!, now);
-            return Results.Ok();
-        });
-        await sink.StartAsync();
+        await using var sink = await ArrivalSink.StartAsync();
+        var arrivals = sink.Arrivals;
         var relayJson = $$$"""
             { "webhooks": [ { "name": "load", "secret": "load-secret" } ],
-              "targets": { "sink": { "type": "http", "url": "{{{ListeningAddress.Of(sink)}}}sync", "body": { "eventId": "{{eventId}}" } } },
+              "targets": { "sink": { "type": "http", "url": "{{{sink.SyncUrl}}}", "body": { "eventId": "{{eventId}}" } } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """;
         var config = Path.Combine(Path.GetTempPath(), $"relay-azure-path-{Guid.NewGuid():N}.json");
@@ -60,7 +43,7 @@ internal static class AzurePathRun
         };
         foreach (var (name, value) in hostSettings) settings[name] = value;
         await using var host = await FunctionsHost.StartAsync(relayJson, storage.ConnectionString, settings);
-        Console.WriteLine($"Functions host on {host.BaseUrl} (app: {host.AppDirectory}), Azurite, sink on {ListeningAddress.Of(sink)}");
+        Console.WriteLine($"Functions host on {host.BaseUrl} (app: {host.AppDirectory}), Azurite, sink on {sink.SyncUrl}");
         Console.WriteLine($"host settings: {string.Join(", ", hostSettings.Select(s => $"{s.Key}={s.Value}"))}");
 
         var variants = new (string Name, Func<Task<(Uri Webhook, Func<Task> Stop)>> Start)[]

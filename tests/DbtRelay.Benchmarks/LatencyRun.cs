@@ -1,14 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using DbtRelay.Cli;
 using DbtRelay.Webhooks;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Benchmarks;
 
@@ -20,25 +15,13 @@ internal static class LatencyRun
 {
     public static async Task<int> RunAsync(int events, int concurrency, string store)
     {
-        var arrivals = new ConcurrentDictionary<string, long>();
-        var sinkBuilder = WebApplication.CreateSlimBuilder();
-        sinkBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        sinkBuilder.Logging.ClearProviders();
-        await using var sink = sinkBuilder.Build();
-        sink.MapPost("/sync", async (HttpContext context) =>
-        {
-            var now = Stopwatch.GetTimestamp();
-            using var body = await JsonDocument.ParseAsync(context.Request.Body);
-            arrivals[body.RootElement.GetProperty("eventId").GetString()!] = now;
-            return Results.Ok();
-        });
-        await sink.StartAsync();
-        var sinkUrl = ServeHost.Addresses(sink).Single();
+        await using var sink = await ArrivalSink.StartAsync();
+        var arrivals = sink.Arrivals;
 
         var config = Path.Combine(Path.GetTempPath(), $"relay-latency-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$$"""
             { "webhooks": [ { "name": "load", "secret": "load-secret" } ],
-              "targets": { "sink": { "type": "http", "url": "{{{sinkUrl}}}/sync", "body": { "eventId": "{{eventId}}" } } },
+              "targets": { "sink": { "type": "http", "url": "{{{sink.SyncUrl}}}", "body": { "eventId": "{{eventId}}" } } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink"] } ] }
             """);
         var database = Path.Combine(Path.GetTempPath(), $"relay-latency-{Guid.NewGuid():N}.db");
