@@ -25,7 +25,10 @@ public sealed record ScriptedAnswer(int Status, TimeSpan? RetryAfter = null, Tim
     /// <summary>Instead of the usual error body, this many bytes of a JSON document, streamed without a Content-Length.</summary>
     public long BodyBytes { get; init; }
 
-    /// <summary>How much of <see cref="BodyBytes"/> the server has written (paced, so it tracks what the client read).</summary>
+    /// <summary>
+    /// How much of <see cref="BodyBytes"/> the server has handed to the connection, the write in flight included (so
+    /// never less than what the client read; paced, so not much more).
+    /// </summary>
     public long Written => Interlocked.Read(ref _written);
 
     private long _written;
@@ -120,21 +123,22 @@ public abstract class FakeApi : IAsyncDisposable
         var chunk = Enumerable.Repeat((byte)'x', 64 * 1024).ToArray();
         try
         {
-            await context.Response.Body.WriteAsync(head, context.RequestAborted);
             scripted.AddWritten(head.Length);
+            await context.Response.Body.WriteAsync(head, context.RequestAborted);
             for (var left = scripted.BodyBytes - head.Length - 2; left > 0; left -= chunk.Length)
             {
                 var size = (int)Math.Min(left, chunk.Length);
+                // Counted before the write completes: a client that reads part of it and hangs up has still seen it.
+                scripted.AddWritten(size);
                 // The pipe says when the client is gone (a plain stream write to a dropped connection just completes).
                 var flushed = await context.Response.BodyWriter.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted);
                 if (flushed.IsCompleted || flushed.IsCanceled) return;
-                scripted.AddWritten(size);
                 // A megabyte per 20 ms at most: Kestrel goes on accepting writes after the client hung up, so only a
                 // paced writer's count says how much the client took before it stopped.
                 if (scripted.Written % (1 << 20) < size) await Task.Delay(20, context.RequestAborted);
             }
-            await context.Response.Body.WriteAsync("\"}"u8.ToArray(), context.RequestAborted);
             scripted.AddWritten(2);
+            await context.Response.Body.WriteAsync("\"}"u8.ToArray(), context.RequestAborted);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
