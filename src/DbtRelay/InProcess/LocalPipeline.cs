@@ -37,7 +37,13 @@ public sealed partial class LocalPipeline(
     private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
     private long _lastDeferral = long.MinValue / 2;
 
-    private bool RecentlyDeferred => Environment.TickCount64 - Interlocked.Read(ref _lastDeferral) < OverTargetLimit.TotalMilliseconds * 2;
+    /// <summary>
+    /// How long after the last deferral the drain still waits for deferred deliveries to come back. Their 200 ms
+    /// timers run late on a busy machine; a window of twice the delay let a drain end with deferred ones still out.
+    /// </summary>
+    private static readonly TimeSpan DeferralSettles = TimeSpan.FromSeconds(2);
+
+    private bool RecentlyDeferred => Environment.TickCount64 - Interlocked.Read(ref _lastDeferral) < DeferralSettles.TotalMilliseconds;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
