@@ -60,6 +60,15 @@ param alertEmailAddress string = ''
 @minValue(1)
 param invalidSignatureAlertThreshold int = 20
 
+// Off by default: the app then reaches storage and Key Vault over their public endpoints, by identity only (shared
+// keys off, RBAC). On: a virtual network with private endpoints, and both refuse public traffic except from
+// operatorIpRanges (see README, "Private networking").
+@description('Put storage and Key Vault behind private endpoints in a virtual network the app joins.')
+param privateNetworking bool = false
+
+@description('With privateNetworking: public IP ranges (CIDR, e.g. your office or CI runner) still allowed to storage and Key Vault.')
+param operatorIpRanges array = []
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -74,6 +83,17 @@ module identity 'modules/identity.bicep' = {
   scope: rg
   params: {
     name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Writes the deployment package; the app's own identity cannot (storage.bicep).
+module deployIdentity 'modules/identity.bicep' = {
+  name: 'deploy-identity'
+  scope: rg
+  params: {
+    name: 'id-deploy-${resourceToken}'
     location: location
     tags: tags
   }
@@ -100,6 +120,9 @@ module storage 'modules/storage.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
+    deployIdentityPrincipalId: deployIdentity.outputs.principalId
+    privateNetworking: privateNetworking
+    operatorIpRanges: operatorIpRanges
   }
 }
 
@@ -116,6 +139,20 @@ module keyVault 'modules/keyvault.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     purgeProtection: keyVaultPurgeProtection
     recoverSoftDeleted: keyVaultRecover
+    privateNetworking: privateNetworking
+    operatorIpRanges: operatorIpRanges
+  }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
@@ -128,6 +165,8 @@ module functionApp 'modules/functionapp.bicep' = {
     tags: tags
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
+    deployIdentityId: deployIdentity.outputs.id
+    appSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
     storageAccountName: storage.outputs.name
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     keyVaultUri: keyVault.outputs.uri

@@ -60,7 +60,7 @@ test('a vault soft-deleted by azd down can be recovered by the next provision of
 
 test('role assignments grant exactly the documented roles, named by guid, with a principal type', () => {
   const expected = {
-    storage: ['974c5e8b-45b9-4653-ba55-5f855dd0fb88', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'],
+    storage: ['974c5e8b-45b9-4653-ba55-5f855dd0fb88', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'],
     keyvault: ['4633458b-17de-408a-b874-0445c86b69e6', 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'],
     monitoring: ['3913510d-42f4-4e42-8a64-420c390055eb'],
   };
@@ -80,6 +80,71 @@ test('the deployer can read and move queue messages (shared keys are off), only 
   assert.equal(deployer[0].condition, "[not(empty(parameters('deployerPrincipalId')))]");
   assert.match(deployer[0].properties.roleDefinitionId, /queueDataContributor/);
   assert.equal(moduleArgs('storage').deployerPrincipalId, "[parameters('deployerPrincipalId')]");
+});
+
+test("the app's identity cannot write its own deployment package; a separate deploy identity writes only that", () => {
+  const assignments = resources(storage, 'Microsoft.Authorization/roleAssignments');
+  const app = assignments.filter((a) => a.properties.principalId === "[parameters('identityPrincipalId')]");
+  const blob = app.find((a) => /blobDataOwner/.test(a.properties.roleDefinitionId));
+  assert.equal(blob.properties.conditionVersion, '2.0');
+  assert.equal(blob.properties.condition, "[variables('noPackageWrites')]");
+  const condition = storage.variables.noPackageWrites
+    .replace(/^\[format\('/, '').replace(/', variables\('deploymentContainerName'\)\)\]$/, '')
+    .replaceAll("''", "'").replaceAll('{{', '{').replaceAll('}}', '}')
+    .replace('{0}', storage.variables.deploymentContainerName);
+  for (const action of ['blobs/write', 'blobs/add/action', 'blobs/delete']) {
+    assert.ok(condition.includes(`!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/${action}'})`), action);
+  }
+  assert.match(condition, /\) OR \(@Resource\[Microsoft\.Storage\/storageAccounts\/blobServices\/containers:name\] StringNotEquals 'app-package'\)$/);
+  assert.equal(storage.variables.deploymentContainerName, 'app-package');
+
+  const deploy = assignments.filter((a) => a.properties.principalId === "[parameters('deployIdentityPrincipalId')]");
+  assert.equal(deploy.length, 1);
+  assert.match(deploy[0].properties.roleDefinitionId, /blobDataContributor/);
+  assert.match(deploy[0].scope, /blobServices\/containers', parameters\('name'\), 'default', variables\('deploymentContainerName'\)\)\]$/);
+  assert.match(moduleArgs('storage').deployIdentityPrincipalId, /'Microsoft\.Resources\/deployments', 'deploy-identity'\).*\.outputs\.principalId\.value\]$/);
+  assert.match(moduleArgs('functionapp').deployIdentityId, /'Microsoft\.Resources\/deployments', 'deploy-identity'\).*\.outputs\.id\.value\]$/);
+
+  const site = one(functionApp, 'Microsoft.Web/sites');
+  assert.equal(site.properties.functionAppConfig.deployment.storage.authentication.userAssignedIdentityResourceId, "[parameters('deployIdentityId')]");
+  // The app authenticates as its own identity everywhere (the deploy identity is on the site only for the platform).
+  const settings = one(functionApp, 'Microsoft.Web/sites/config').properties;
+  for (const name of ['AzureWebJobsStorage__clientId', 'KeyVault__ClientId']) assert.equal(settings[name], "[parameters('identityClientId')]");
+});
+
+test('private networking is off by default; on, storage and the vault deny public traffic but for operator ranges', () => {
+  assert.equal(main.parameters.privateNetworking.defaultValue, false);
+  assert.equal(parametersFile.privateNetworking.value, '${DBT_RELAY_PRIVATE_NETWORKING=false}');
+  assert.deepEqual(main.parameters.operatorIpRanges.defaultValue, []);
+  for (const [template, type] of [[storage, 'Microsoft.Storage/storageAccounts'], [keyVault, 'Microsoft.KeyVault/vaults']]) {
+    const acls = one(template, type).properties.networkAcls;
+    assert.match(acls, /^\[if\(parameters\('privateNetworking'\), createObject\('defaultAction', 'Deny', 'bypass', 'None', 'ipRules', variables\('operatorIpRules'\)\)/, type);
+    assert.match(template.variables.operatorIpRules, /map\(parameters\('operatorIpRanges'\)/);
+  }
+  const network = main.resources.find((r) => r.name === 'network');
+  assert.equal(network.condition, "[parameters('privateNetworking')]");
+  const site = one(functionApp, 'Microsoft.Web/sites');
+  assert.equal(site.properties.virtualNetworkSubnetId, "[if(empty(parameters('appSubnetId')), null(), parameters('appSubnetId'))]");
+  const subnetArg = main.resources.find((r) => r.name === 'functionapp').properties.parameters.appSubnetId;
+  assert.match(subnetArg, /^\[if\(parameters\('privateNetworking'\), createObject\('value', reference\(.*'network'\).*\.outputs\.appSubnetId\.value\), createObject\('value', ''\)\)\]$/);
+});
+
+test('the private network reaches blobs, queues and the vault through endpoints with their DNS zones; the app subnet is Flex-delegated', () => {
+  const network = module('network');
+  const endpoints = network.variables.endpoints;
+  assert.deepEqual(endpoints.map((e) => e.name), ['blob', 'queue', 'vault']);
+  const vnet = one(network, 'Microsoft.Network/virtualNetworks');
+  const [app, pe] = vnet.properties.subnets;
+  assert.equal(app.properties.delegations[0].properties.serviceName, 'Microsoft.App/environments');
+  assert.equal(pe.properties.privateEndpointNetworkPolicies, 'Disabled');
+  const endpoint = one(network, 'Microsoft.Network/privateEndpoints');
+  assert.equal(endpoint.copy.count, "[length(variables('endpoints'))]");
+  assert.match(JSON.stringify(endpoint.properties.privateLinkServiceConnections), /groupIds.*endpoints'\)\[copyIndex\(\)\]\.name/);
+  assert.equal(one(network, 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups').copy.count, "[length(variables('endpoints'))]");
+  assert.equal(one(network, 'Microsoft.Network/privateDnsZones/virtualNetworkLinks').copy.count, "[length(variables('endpoints'))]");
+  assert.match(endpoints[0].zone, /privatelink\.blob\./);
+  assert.match(endpoints[1].zone, /privatelink\.queue\./);
+  assert.equal(endpoints[2].zone, 'privatelink.vaultcore.azure.net');
 });
 
 test('the app runs .NET 10 isolated on Flex Consumption with an always-ready HTTP instance by default', () => {

@@ -6,6 +6,10 @@ param location string
 param tags object
 param identityId string
 param identityClientId string
+@description('The identity the platform writes and reads the deployment package with (not the app\'s).')
+param deployIdentityId string
+@description('Subnet the app joins (private networking), or empty.')
+param appSubnetId string
 param storageAccountName string
 param deploymentContainerUrl string
 param keyVaultUri string
@@ -39,11 +43,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${deployIdentityId}': {}
     }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -56,7 +62,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           value: deploymentContainerUrl
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identityId
+            userAssignedIdentityResourceId: deployIdentityId
           }
         }
       }

@@ -1,4 +1,4 @@
-// The app's one identity: storage (host + queues + ledger + deployment package), Key Vault, Application Insights.
+// A user-assigned identity: the app's (storage, Key Vault, Application Insights) or the deploy identity (package).
 param name string
 param location string
 param tags object

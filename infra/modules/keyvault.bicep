@@ -10,9 +10,15 @@ param deployerPrincipalType string
 param logAnalyticsWorkspaceId string
 param purgeProtection bool
 param recoverSoftDeleted bool
+@description('Refuse public traffic: the app reads secrets through a private endpoint (network.bicep).')
+param privateNetworking bool
+@description('Public IP ranges (CIDR) still let in when privateNetworking is on: the operators storing secrets.')
+param operatorIpRanges array
 
 var secretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var secretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+
+var operatorIpRules = map(operatorIpRanges, range => { value: range })
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -32,6 +38,14 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     // A vault deleted by `azd down` keeps its name for the retention period; recovering it brings its secrets back.
     createMode: recoverSoftDeleted ? 'recover' : 'default'
     publicNetworkAccess: 'Enabled'
+    networkAcls: privateNetworking ? {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      ipRules: operatorIpRules
+    } : {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
   }
 }
 
@@ -76,4 +90,5 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 }
 
 output name string = vault.name
+output id string = vault.id
 output uri string = vault.properties.vaultUri

@@ -6,6 +6,12 @@ param tags object
 param identityPrincipalId string
 param deployerPrincipalId string
 param deployerPrincipalType string
+@description('Principal of the identity the platform deploys the package with; the only one that may write it.')
+param deployIdentityPrincipalId string
+@description('Refuse public traffic: the app reaches blobs and queues through private endpoints (network.bicep).')
+param privateNetworking bool
+@description('Public IP ranges (CIDR) still let in when privateNetworking is on: the operators running az and dbt-relay.')
+param operatorIpRanges array
 
 // Must match src/DbtRelay/Delivery/IRelayQueues.cs (QueueNames) and src/DbtRelay.AzureStorage/StorageClients.cs (LedgerContainer).
 var queueNames = [
@@ -16,14 +22,19 @@ var queueNames = [
 var ledgerContainerName = 'dbt-relay-ledger'
 var deploymentContainerName = 'app-package'
 
-// Blob Data Owner (host, ledger, deployment package) and Queue Data Contributor (triggers, enqueue, dead letters).
-// Table Data Contributor is not granted: nothing here uses tables.
-var storageRoles = [
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  queueDataContributor
-]
+// The app's identity: Blob Data Owner (host containers, ledger) and Queue Data Contributor (triggers, enqueue, dead
+// letters). Table Data Contributor is not granted: nothing here uses tables.
+var blobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var blobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 
+// The app's Blob Data Owner holds everywhere except writes to the deployment package: code running as the app (or a
+// token of its identity that leaked) must not be able to replace the code the platform starts next. The package is
+// written by the deploy identity alone (below).
+var noPackageWrites = '(!(ActionMatches{\'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write\'}) AND !(ActionMatches{\'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action\'}) AND !(ActionMatches{\'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete\'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringNotEquals \'${deploymentContainerName}\')'
+
+
+var operatorIpRules = map(operatorIpRanges, range => { value: range, action: 'Allow' })
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -39,7 +50,17 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // Private networking keeps the public endpoint for the operators' ranges only; the app comes in through the
+    // private endpoints. Without it, access is by identity alone (shared keys are off).
     publicNetworkAccess: 'Enabled'
+    networkAcls: privateNetworking ? {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      ipRules: operatorIpRules
+    } : {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
   }
 }
 
@@ -109,15 +130,38 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   }
 }
 
-resource roleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
-  name: guid(storage.id, identityPrincipalId, role)
+resource appBlobAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityPrincipalId, blobDataOwner)
   scope: storage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataOwner)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+    conditionVersion: '2.0'
+    condition: noPackageWrites
+  }
+}
+
+resource appQueueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityPrincipalId, queueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueDataContributor)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }
-}]
+}
+
+// The deploy identity can write the package and nothing else in the account.
+resource deployWritesPackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deploymentContainer.id, deployIdentityPrincipalId, blobDataContributor)
+  scope: deploymentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataContributor)
+    principalId: deployIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // Shared keys are off, so a person looking at or moving messages (the host's -poison queues, `az storage message
 // ... --auth-mode login`) needs a data role of their own.
@@ -132,4 +176,5 @@ resource deployerQueueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01
 }
 
 output name string = storage.name
+output id string = storage.id
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
