@@ -38,9 +38,30 @@ internal static class TraceCommand
                 var downstream = a.DownstreamId is null ? "" : $"  id {a.DownstreamId}";
                 output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");
             }
+            if (target.Run is { } run) PrintRun(run, output);
         }
         if (e.Targets.Count == 0) output.WriteLine("  no target: no route matched this event.");
     }
+
+    private static void PrintRun(RunRecord run, TextWriter output)
+    {
+        var vendor = run.VendorStatus is { } said && !said.Equals(run.State, StringComparison.OrdinalIgnoreCase) ? $" ({said})" : "";
+        var duration = run.DurationMs is { } ms ? $" in {Duration(ms)}" : "";
+        output.WriteLine($"    downstream run {run.Id}: {run.State}{vendor}{duration}, {run.Checks} status check{(run.Checks == 1 ? "" : "s")}");
+        if (run.StartedAt is not null || run.FinishedAt is not null)
+            output.WriteLine($"      started {(run.StartedAt is { } s ? Time(s) : "-")}, finished {(run.FinishedAt is { } f ? Time(f) : "-")}");
+        if (run.Counts is { Count: > 0 } counts) output.WriteLine($"      records: {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}");
+        if (run.Error is { } error) output.WriteLine($"      error: {error}");
+        if (run.Detail is { } detail) output.WriteLine($"      {detail}");
+        if (run.Url is { } url) output.WriteLine($"      {url}");
+    }
+
+    private static string Duration(long ms) => ms switch
+    {
+        < 1000 => $"{ms} ms",
+        < 60_000 => $"{ms / 1000.0:0.#} s",
+        _ => $"{ms / 60_000} min {ms / 1000 % 60} s",
+    };
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + "Z";
 }

@@ -58,6 +58,7 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<EventsApi>();
         services.AddSingleton<TargetSecrets>();
         services.AddSingleton<TargetCaller>();
+        services.AddSingleton<RunFollower>();
         services.AddSingleton<DeliveryExecutor>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(TargetCaller.HttpClientName, client =>

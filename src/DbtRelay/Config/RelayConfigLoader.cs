@@ -63,6 +63,7 @@ public static class RelayConfigLoader
 
         var webhooks = ReadWebhooks(root["webhooks"]);
         var targets = ReadTargets(root["targets"], vars);
+        CheckOnFailure(root["targets"], targets);
         var routes = ReadRoutes(root["routes"], targets);
         return new RelayConfig(webhooks, targets, routes, vars, []);
     }
@@ -112,6 +113,23 @@ public static class RelayConfigLoader
         return targets;
     }
 
+    /// <summary>An <c>onFailure</c> entry names another defined target (a notice is a call, never followed itself).</summary>
+    private static void CheckOnFailure(ConfigNode node, Dictionary<string, IDeliveryTarget> targets)
+    {
+        foreach (var target in targets.Values.OfType<IFollowedTarget>())
+        {
+            var list = node[target.Name]["onFailure"];
+            if (target.Follow is null || list.Element.ValueKind != JsonValueKind.Array) continue;
+            for (var i = 0; i < list.Element.GetArrayLength(); i++)
+            {
+                if (list.Element[i].ValueKind != JsonValueKind.String) continue;
+                var name = list.Element[i].GetString()!;
+                if (name == target.Name) list.At(i).Error("names the target itself; name the target to call when this one's run fails (an http target for Slack, Teams, PagerDuty)");
+                else if (!targets.ContainsKey(name) && !TargetDeclared(node, name)) list.At(i).Error($"names target '{name}', which is not defined in targets");
+            }
+        }
+    }
+
     private static List<Route> ReadRoutes(ConfigNode node, Dictionary<string, IDeliveryTarget> targets)
     {
         var routes = new List<Route>();
@@ -146,8 +164,8 @@ public static class RelayConfigLoader
         return routes;
     }
 
-    private static bool TargetDeclared(ConfigNode routes, string name) =>
-        routes.Problems.Errors.Any(e => e.Path.StartsWith(ConfigNode.ChildPath("$.targets", name), StringComparison.Ordinal));
+    private static bool TargetDeclared(ConfigNode node, string name) =>
+        node.Problems.Errors.Any(e => e.Path.StartsWith(ConfigNode.ChildPath("$.targets", name), StringComparison.Ordinal));
 
     private static RouteCondition? ReadCondition(ConfigNode when)
     {

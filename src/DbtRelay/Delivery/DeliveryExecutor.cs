@@ -19,6 +19,7 @@ public sealed partial class DeliveryExecutor(
     IDeliveryLedger ledger,
     IRelayQueues queues,
     TargetCaller caller,
+    RunFollower follower,
     DeliveryHistory history,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
@@ -57,6 +58,13 @@ public sealed partial class DeliveryExecutor(
                 return DeliveryResult.RetryScheduled;
         }
 
+        if (delivery.Follow is not null)
+        {
+            await follower.CheckAsync(delivery, target, cancellationToken).ConfigureAwait(false);
+            await ledger.CompleteAsync(claim, "checked", CancellationToken.None).ConfigureAwait(false);
+            return DeliveryResult.Checked;
+        }
+
         var started = time.GetTimestamp();
         var outcome = await caller.CallAsync(target, delivery, claim.TakenOver, cancellationToken).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(started);
@@ -66,8 +74,13 @@ public sealed partial class DeliveryExecutor(
 
         if (outcome is Delivered delivered)
         {
+            // The first status check is queued before the claim is completed: a crash in between repeats the call's
+            // bookkeeping (the target looks before calling again), never loses the follow.
+            var run = delivery.Notice is null && target is IFollowedTarget { Follow: { } follow } && RunFollower.CanFollow(delivered.DownstreamId)
+                ? await follower.StartAsync(delivery, follow, delivered.DownstreamId!, cancellationToken).ConfigureAwait(false)
+                : null;
             await ledger.CompleteAsync(claim, delivered.Detail, cancellationToken).ConfigureAwait(false);
-            await RecordAsync(delivery, target.Type, EventStatus.Delivered, outcome, outcome.Detail, elapsed, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(delivery, target.Type, EventStatus.Delivered, outcome, outcome.Detail, elapsed, cancellationToken, run).ConfigureAwait(false);
             LogDelivered(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, delivered.Detail, (long)elapsed.TotalMilliseconds);
             return DeliveryResult.Delivered;
         }
@@ -109,7 +122,8 @@ public sealed partial class DeliveryExecutor(
         return DeliveryResult.DeadLettered;
     }
 
-    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken)
+    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken,
+        RunRecord? run = null)
     {
         var name = state switch
         {
@@ -128,7 +142,7 @@ public sealed partial class DeliveryExecutor(
         }
         return history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
             new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
-                outcome.DownstreamId, DeadLetter.Capped(detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null }, cancellationToken);
+                outcome.DownstreamId, DeadLetter.Capped(detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null }, cancellationToken, run);
     }
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Targets;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Delivery;
@@ -40,6 +41,17 @@ public sealed record DeliveryMessage
     /// </summary>
     public int? LedgerRedelivery { get; init; }
 
+    /// <summary>Set when this message checks the status of the run a delivery to <see cref="Target"/> started.</summary>
+    public FollowCheck? Follow { get; init; }
+
+    /// <summary>Set when this is an <c>onFailure</c> call: the downstream run that ended badly.</summary>
+    public DownstreamNotice? Notice { get; init; }
+
     [JsonIgnore]
-    public string LedgerKey => (LedgerRedelivery ?? Redelivery) is var key and > 0 ? LedgerKeys.Redelivery(Event.EventId, Target, key) : LedgerKeys.Delivery(Event.EventId, Target);
+    public string LedgerKey => this switch
+    {
+        { Follow: { } follow } => LedgerKeys.FollowCheck(Event.EventId, Target, follow.RunId, follow.Check),
+        { Notice: { } notice } => LedgerKeys.Notice(Event.EventId, notice.Target, notice.RunId, Target),
+        _ => (LedgerRedelivery ?? Redelivery) is var key and > 0 ? LedgerKeys.Redelivery(Event.EventId, Target, key) : LedgerKeys.Delivery(Event.EventId, Target),
+    };
 }

@@ -7,4 +7,7 @@ public enum DeliveryResult
     AlreadyDelivered,
     RetryScheduled,
     DeadLettered,
+
+    /// <summary>A followed run's status was checked (the next check is queued, or the run's end recorded).</summary>
+    Checked,
 }

@@ -30,6 +30,10 @@ public sealed class RetryOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Status checks of a followed run that may fail in a row (backing off) before the run is recorded as unknown.</summary>
+    [Range(1, 100)]
+    public int MaxStatusFailures { get; set; } = 10;
+
     /// <summary>
     /// The wait after failed attempt <paramref name="attempt"/>: never shorter than the target's Retry-After, never
     /// longer than <see cref="MaxDelay"/> (a Retry-After of years would park a delivery where nobody sees it).

@@ -25,12 +25,20 @@ public sealed partial class TargetCaller(
     private readonly TimeSpan _secretReadBudget = retryOptions.Value.LeaseMargin / 3;
 
     /// <summary>One attempt; <paramref name="resumed"/> when an earlier handling of it may have reached the target (<see cref="TargetCall.Resumed"/>).</summary>
-    public async Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed, CancellationToken cancellationToken)
+    public Task<TargetOutcome> CallAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed, CancellationToken cancellationToken) =>
+        InvokeAsync(target, delivery, resumed, target.DeliverAsync, cancellationToken);
+
+    /// <summary>One status check of the run <paramref name="runId"/>, with the same secrets, timeout and refresh rules as a call.</summary>
+    public Task<TargetOutcome> CheckAsync(IFollowedTarget target, DeliveryMessage delivery, string runId, CancellationToken cancellationToken) =>
+        InvokeAsync(target, delivery, resumed: false, (call, token) => target.CheckAsync(call, runId, token), cancellationToken);
+
+    private async Task<TargetOutcome> InvokeAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed,
+        Func<TargetCall, CancellationToken, Task<TargetOutcome>> invoke, CancellationToken cancellationToken)
     {
         var (resolved, failure) = await ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);
         if (resolved is null) return failure!;
 
-        var outcome = await CallOnceAsync(target, delivery, resolved, resumed, cancellationToken).ConfigureAwait(false);
+        var outcome = await CallOnceAsync(target, delivery, resolved, resumed, invoke, cancellationToken).ConfigureAwait(false);
         if (outcome is Failed { CredentialsRejected: true } && target.SecretNames.Count > 0)
         {
             // A store that cannot be re-read keeps the verdict of the call already made.
@@ -39,7 +47,7 @@ public sealed partial class TargetCaller(
             if (refreshed is not null && !refreshed.SequenceEqual(resolved))
             {
                 LogTokenRefreshed(logger, target.Name);
-                outcome = await CallOnceAsync(target, delivery, refreshed, resumed, cancellationToken).ConfigureAwait(false);
+                outcome = await CallOnceAsync(target, delivery, refreshed, resumed, invoke, cancellationToken).ConfigureAwait(false);
             }
             else if (blockedUntil is { } until)
             {
@@ -66,15 +74,18 @@ public sealed partial class TargetCaller(
         }
     }
 
-    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, bool resumed, CancellationToken cancellationToken)
+    private async Task<TargetOutcome> CallOnceAsync(IDeliveryTarget target, DeliveryMessage delivery, Dictionary<string, string> resolved, bool resumed,
+        Func<TargetCall, CancellationToken, Task<TargetOutcome>> invoke, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.Timeout);
-        using var values = new TemplateValues(delivery.Event, config.Vars, resolved);
+        using var values = new TemplateValues(delivery.Event, config.Vars, resolved, delivery.Notice);
         var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger, resumed);
         try
         {
-            return await target.DeliverAsync(call, timeout.Token).ConfigureAwait(false);
+            var outcome = await invoke(call, timeout.Token).ConfigureAwait(false);
+            // A vendor's error text is shown, logged and stored: a secret it echoes back is masked first.
+            return outcome is RunReport { Run.Error: { } error } report ? report with { Run = report.Run with { Error = Masked(error, resolved) } } : outcome;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -91,6 +102,9 @@ public sealed partial class TargetCaller(
             return new RetryLater($"unexpected {ex.GetType().Name} in target {target.Name}");
         }
     }
+
+    private static string Masked(string text, Dictionary<string, string> secrets) =>
+        secrets.Values.Where(v => v.Length >= 4).Aggregate(text, (masked, secret) => masked.Replace(secret, "***", StringComparison.Ordinal));
 
     [LoggerMessage(3006, LogLevel.Error, "Target {Target} threw; the delivery will be retried.")]
     private static partial void LogTargetBug(ILogger logger, Exception exception, string target);

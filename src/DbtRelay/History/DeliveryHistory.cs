@@ -45,15 +45,48 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
     }
 
-    /// <summary>Appends one attempt to a target's timeline and sets the target's state.</summary>
-    public async Task RecordAttemptAsync(EventEnvelope envelope, string target, string? targetType, string state, AttemptRecord attempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends one attempt to a target's timeline and sets the target's state; a delivery sets the run it started
+    /// (<paramref name="run"/>, null when not followed).
+    /// </summary>
+    public async Task RecordAttemptAsync(EventEnvelope envelope, string target, string? targetType, string state, AttemptRecord attempt, CancellationToken cancellationToken,
+        RunRecord? run = null)
     {
         try
         {
             await UpdateAsync(envelope, timeline =>
             {
                 var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
-                return WithTarget(timeline, current with { Type = targetType ?? current.Type, State = state, Attempts = [.. current.Attempts, attempt] });
+                return WithTarget(timeline, current with
+                {
+                    Type = targetType ?? current.Type,
+                    State = state,
+                    Attempts = [.. current.Attempts, attempt],
+                    Run = state == EventStatus.Delivered ? run : current.Run,
+                });
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWriteFailed(logger, ex, envelope.EventId);
+        }
+    }
+
+    /// <summary>
+    /// Records what a status check saw of a followed run, and sets the target's state from it. A check of an older
+    /// run (one a redelivery has since replaced with a new run) changes nothing.
+    /// </summary>
+    public async Task RecordRunAsync(EventEnvelope envelope, string target, string? targetType, RunRecord run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await UpdateAsync(envelope, timeline =>
+            {
+                var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Delivered, []);
+                if (current.Run is { } known && known.Id != run.Id) return null;
+                // A redelivery under way (or dead-lettered) keeps its state; the run's news is still kept.
+                var state = current.State is EventStatus.Queued or EventStatus.Retrying or EventStatus.DeadLettered ? current.State : EventStatus.OfRun(run.State);
+                return WithTarget(timeline, current with { Run = run, State = state });
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -10,10 +10,12 @@ namespace DbtRelay.Targets;
 /// <summary>
 /// Triggers another dbt Cloud job: <c>POST {accessUrl}/api/v2/accounts/{accountId}/jobs/{jobId}/run/</c> with
 /// <c>Authorization: Token …</c>. Triggering is not idempotent, so every retry first looks for a run whose cause
-/// carries this event's id and counts it delivered if one exists: a retry never starts the job twice.
+/// carries this event's id and counts it delivered if one exists: a retry never starts the job twice. The run (the new
+/// one, or the one the lookup found) is followed with <c>GET …/accounts/{accountId}/runs/{id}/</c>.
 /// </summary>
-public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string tokenSecret, Template cause, JsonObject overrides)
-    : IDeliveryTarget
+public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string tokenSecret, Template cause, JsonObject overrides,
+    FollowSettings? follow)
+    : IFollowedTarget
 {
     public const string TypeName = "dbt-cloud-job";
 
@@ -29,11 +31,12 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
     public string Type => TypeName;
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [tokenSecret, .. cause.SecretNames];
+    public FollowSettings? Follow => follow;
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
         var node = definition.Node;
-        node.AllowOnly([.. TargetTypes.CommonProperties, "accessUrl", "accountId", "jobId", "token", "cause",
+        node.AllowOnly([.. TargetTypes.CommonProperties, .. FollowSettings.Properties, "accessUrl", "accountId", "jobId", "token", "cause",
             "gitBranch", "schemaOverride", "targetNameOverride", "threadsOverride", "stepsOverride"]);
         var accessUrl = node["accessUrl"].Exists ? node["accessUrl"].Url(required: true) : DefaultAccessUrl;
         var accountId = node["accountId"].Number(required: true, 1);
@@ -55,8 +58,9 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
             else overrides["steps_override"] = new JsonArray([.. steps.Select(s => JsonValue.Create(s))]);
         }
 
+        var follow = FollowSettings.Read(node);
         if (accessUrl is null || accountId is null || jobId is null || token is null || cause is null) return null;
-        return new DbtCloudJobTarget(definition.Name, definition.Timeout, accessUrl, accountId.Value, jobId.Value, token, cause, overrides);
+        return new DbtCloudJobTarget(definition.Name, definition.Timeout, accessUrl, accountId.Value, jobId.Value, token, cause, overrides, follow);
     }
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
@@ -136,6 +140,40 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
             }
         }
         return null;
+    }
+
+    public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)
+    {
+        // The id came from dbt Cloud's answer: only a number goes into the URL.
+        if (!long.TryParse(runId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            return new Failed($"'{runId}' is not a dbt Cloud run id");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{accessUrl.AbsoluteUri.TrimEnd('/')}/api/v2/accounts/{accountId}/runs/{id}/"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await StatusAnswer.ReadAsync(response, "dbt Cloud (run status)", call.Time.GetUtcNow(), body => ReadRun(StatusAnswer.Get(body, "data"), runId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>dbt Cloud run status codes: 1 queued, 2 starting, 3 running, 10 success, 20 error, 30 cancelled.</summary>
+    private static DownstreamRun? ReadRun(JsonElement run, string runId)
+    {
+        if (StatusAnswer.Get(run, "status") is not { ValueKind: JsonValueKind.Number } status || !status.TryGetInt32(out var code)) return null;
+        var state = code switch
+        {
+            10 => DownstreamStates.Succeeded,
+            20 => DownstreamStates.Failed,
+            30 => DownstreamStates.Cancelled,
+            _ => DownstreamStates.Running,
+        };
+        return new DownstreamRun(runId, state)
+        {
+            VendorStatus = StatusAnswer.Text(StatusAnswer.Get(run, "status_humanized")) ?? code.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            StartedAt = StatusAnswer.Time(StatusAnswer.Get(run, "started_at")),
+            FinishedAt = StatusAnswer.Time(StatusAnswer.Get(run, "finished_at")),
+            Error = state == DownstreamStates.Succeeded ? null : StatusAnswer.ErrorText(StatusAnswer.Get(run, "status_message")),
+            Url = StatusAnswer.Text(StatusAnswer.Get(run, "href")) is { } href && Uri.TryCreate(href, UriKind.Absolute, out var link) && link.Scheme == "https" ? link.AbsoluteUri : null,
+        };
     }
 
     [LoggerMessage(4301, LogLevel.Information, "dbt Cloud run {RunId} already carries {EventId} in its cause: not triggering again.")]

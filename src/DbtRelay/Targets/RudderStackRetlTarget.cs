@@ -1,16 +1,20 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 
 namespace DbtRelay.Targets;
 
 /// <summary>
 /// Starts a RudderStack Reverse ETL sync: <c>POST {baseUrl}/retl-connections/{connectionId}/start</c> with a bearer
-/// token and <c>{"syncType": "incremental"|"full"}</c>. A 409 means a sync is already running.
+/// token and <c>{"syncType": "incremental"|"full"}</c>. A 409 means a sync is already running. The sync is followed
+/// with <c>GET {baseUrl}/retl-connections/{connectionId}/syncs/{syncId}</c> (status running, succeeded or failed).
 /// </summary>
-public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri startUrl, string syncType, string tokenSecret, bool skipOnConflict)
-    : IDeliveryTarget
+public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri connectionUrl, string syncType, string tokenSecret, bool skipOnConflict, FollowSettings? follow)
+    : IFollowedTarget
 {
+    private readonly Uri _startUrl = new(connectionUrl, "start");
+
     public const string TypeName = "rudderstack-retl";
     private static readonly Uri DefaultBaseUrl = new("https://api.rudderstack.com/v2/");
 
@@ -18,26 +22,28 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri sta
     public string Type => TypeName;
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [tokenSecret];
+    public FollowSettings? Follow => follow;
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
         var node = definition.Node;
-        node.AllowOnly([.. TargetTypes.CommonProperties, "connectionId", "syncType", "token", "baseUrl", "onConflict"]);
+        node.AllowOnly([.. TargetTypes.CommonProperties, .. FollowSettings.Properties, "connectionId", "syncType", "token", "baseUrl", "onConflict"]);
         var connection = node["connectionId"].Text(required: true);
         var syncType = node["syncType"].OneOf(required: false, "incremental", "incremental", "full");
         var token = node["token"].SecretName(required: true);
         var baseUrl = node["baseUrl"].Exists ? node["baseUrl"].Url(required: true) : DefaultBaseUrl;
         var onConflict = node["onConflict"].OneOf(required: false, "retry", "retry", "skip");
+        var follow = FollowSettings.Read(node);
         if (connection is null || syncType is null || token is null || baseUrl is null || onConflict is null) return null;
 
         var root = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
-        var start = new Uri(root, $"retl-connections/{Uri.EscapeDataString(connection)}/start");
-        return new RudderStackRetlTarget(definition.Name, definition.Timeout, start, syncType, token, onConflict == "skip");
+        var connectionUrl = new Uri(root, $"retl-connections/{Uri.EscapeDataString(connection)}/");
+        return new RudderStackRetlTarget(definition.Name, definition.Timeout, connectionUrl, syncType, token, onConflict == "skip", follow);
     }
 
     public async Task<TargetOutcome> DeliverAsync(TargetCall call, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, startUrl)
+        using var request = new HttpRequestMessage(HttpMethod.Post, _startUrl)
         {
             // Buffered with a Content-Length, as RudderStack's examples send it: some gateways read a chunked body as empty.
             Content = new StringContent($$"""{"syncType":"{{syncType}}"}""", Encoding.UTF8, "application/json"),
@@ -59,5 +65,39 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri sta
         if (outcome is not Delivered) return outcome;
         var syncId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false);
         return new Delivered($"syncId {syncId ?? "(not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = syncId };
+    }
+
+    public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connectionUrl, $"syncs/{Uri.EscapeDataString(runId)}"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await StatusAnswer.ReadAsync(response, "RudderStack (sync status)", call.Time.GetUtcNow(), sync => ReadSync(sync, runId), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static DownstreamRun? ReadSync(JsonElement sync, string runId)
+    {
+        if (StatusAnswer.Text(StatusAnswer.Get(sync, "status")) is not { } status) return null;
+        var state = status.ToLowerInvariant() switch
+        {
+            "succeeded" or "success" or "completed" => DownstreamStates.Succeeded,
+            "failed" or "error" => DownstreamStates.Failed,
+            "aborted" or "cancelled" or "canceled" or "stopped" => DownstreamStates.Cancelled,
+            _ => DownstreamStates.Running,
+        };
+        var metrics = StatusAnswer.Get(sync, "metrics");
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var name in (string[])["succeeded", "failed", "changed", "total"])
+        {
+            if (StatusAnswer.Count(StatusAnswer.Get(metrics, name)) is { } count) counts[name] = count;
+        }
+        return new DownstreamRun(runId, state)
+        {
+            VendorStatus = status,
+            StartedAt = StatusAnswer.Time(StatusAnswer.Get(sync, "startedAt")),
+            FinishedAt = StatusAnswer.Time(StatusAnswer.Get(sync, "finishedAt")),
+            Counts = counts.Count > 0 ? counts : null,
+            Error = StatusAnswer.ErrorText(StatusAnswer.Get(sync, "error")),
+        };
     }
 }

@@ -8,12 +8,16 @@ namespace DbtRelay.Targets;
 
 /// <summary>
 /// A text with <c>{{path}}</c> placeholders, parsed and checked once at startup. Paths: any field of the dbt body
-/// (<c>eventId</c>, <c>eventType</c>, <c>data.runId</c>, …), <c>vars.NAME</c> from relay.json and <c>secrets.NAME</c>.
+/// (<c>eventId</c>, <c>eventType</c>, <c>data.runId</c>, …), <c>vars.NAME</c> from relay.json, <c>secrets.NAME</c>, and
+/// in an <c>onFailure</c> call <c>downstream.target|id|state|error|url</c> (empty elsewhere).
 /// </summary>
 public sealed partial class Template
 {
     private static readonly string[] DbtTopLevel =
-        ["accountId", "webhookId", "webhooksID", "eventId", "timestamp", "eventType", "webhookName", "data"];
+        ["accountId", "webhookId", "webhooksID", "eventId", "timestamp", "eventType", "webhookName", "data", "downstream"];
+
+    /// <summary>The fields of a <see cref="DownstreamNotice"/> a template can name.</summary>
+    public static readonly string[] DownstreamFields = ["target", "id", "state", "error", "url"];
 
     private readonly (string? Literal, string[]? Path)[] _segments;
 
@@ -47,6 +51,8 @@ public sealed partial class Template
                 ["secrets", var name] when !Secrets.SecretNames.IsValid(name) => $"placeholder {match.Value} is not a valid secret name ({Secrets.SecretNames.Rule})",
                 ["secrets", _] => null,
                 ["vars" or "secrets", ..] => $"placeholder {match.Value} must be vars.NAME or secrets.NAME",
+                ["downstream", var field] when DownstreamFields.Contains(field) => null,
+                ["downstream", ..] => $"placeholder {match.Value} must be downstream.{string.Join("|", DownstreamFields)}",
                 [var root, ..] when !DbtTopLevel.Contains(root) =>
                     $"placeholder {match.Value} is unknown; use a dbt event field ({string.Join(", ", DbtTopLevel)}, data.*), vars.NAME or secrets.NAME",
                 _ => null,

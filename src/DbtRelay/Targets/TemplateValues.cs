@@ -4,7 +4,8 @@ using DbtRelay.Webhooks;
 namespace DbtRelay.Targets;
 
 /// <summary>The values placeholders draw from for one delivery. Parses the dbt body on first use.</summary>
-public sealed class TemplateValues(EventEnvelope envelope, IReadOnlyDictionary<string, string> vars, IReadOnlyDictionary<string, string> secrets) : IDisposable
+public sealed class TemplateValues(EventEnvelope envelope, IReadOnlyDictionary<string, string> vars, IReadOnlyDictionary<string, string> secrets, DownstreamNotice? notice = null)
+    : IDisposable
 {
     private JsonDocument? _body;
 
@@ -16,6 +17,16 @@ public sealed class TemplateValues(EventEnvelope envelope, IReadOnlyDictionary<s
             case ["secrets", var name]: return secrets.GetValueOrDefault(name);
             case ["eventId"]: return envelope.EventId;
             case ["eventType"]: return envelope.EventType;
+            case ["downstream", var field]:
+                return field switch
+                {
+                    "target" => notice?.Target,
+                    "id" => notice?.RunId,
+                    "state" => notice?.State,
+                    "error" => notice?.Error,
+                    "url" => notice?.Url,
+                    _ => null,
+                };
         }
         _body ??= JsonDocument.Parse(envelope.Body);
         var element = _body.RootElement;

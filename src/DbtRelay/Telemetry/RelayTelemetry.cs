@@ -29,6 +29,16 @@ public static class RelayTelemetry
     /// <summary>Delivery attempts by outcome. Tags: <c>target</c>, <c>target_type</c>, <c>outcome</c> (delivered, retried, dead_lettered).</summary>
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("dbtrelay.deliveries", "{attempt}", "Delivery attempts by outcome");
 
+    /// <summary>
+    /// Followed downstream runs by how they ended. Tags: <c>target</c>, <c>target_type</c>, <c>result</c> (succeeded,
+    /// failed, cancelled, timed_out, unknown).
+    /// </summary>
+    public static readonly Counter<long> DownstreamRuns = Meter.CreateCounter<long>("dbtrelay.downstream.runs", "{run}", "Followed downstream runs by result");
+
+    /// <summary>A followed run's duration (the vendor's start to finish, else the relay's). Tags as <see cref="DownstreamRuns"/>.</summary>
+    public static readonly Histogram<double> DownstreamRunDuration = Meter.CreateHistogram("dbtrelay.downstream.run.duration", "s", "Followed downstream run duration",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] });
+
     /// <summary>Time to decide on a webhook request (signature, payload, envelope). Tag: <c>status</c>.</summary>
     public static readonly Histogram<double> IntakeDuration = Meter.CreateHistogram("dbtrelay.intake.duration", "ms", "Intake decision time",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25] });

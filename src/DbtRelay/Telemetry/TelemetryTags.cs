@@ -10,4 +10,7 @@ public static class TelemetryTags
     public const string TargetType = "dbtrelay.target_type";
     public const string Attempt = "dbtrelay.attempt";
     public const string Outcome = "dbtrelay.outcome";
+    public const string DownstreamId = "dbtrelay.downstream.id";
+    public const string DownstreamState = "dbtrelay.downstream.state";
+    public const string FollowCheck = "dbtrelay.follow.check";
 }

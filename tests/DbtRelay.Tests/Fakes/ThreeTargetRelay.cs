@@ -2,7 +2,8 @@ namespace DbtRelay.Tests.Fakes;
 
 /// <summary>
 /// A relay whose targets are fake RudderStack, Elementary and dbt Cloud servers on loopback, shared by the pipeline
-/// tests and each target type's tests.
+/// tests and each target type's tests. Runs are not followed here (FollowTests covers that), so the clock's pending
+/// delays are the deliveries' own.
 /// </summary>
 public abstract class ThreeTargetRelay : IAsyncLifetime
 {
@@ -26,10 +27,10 @@ public abstract class ThreeTargetRelay : IAsyncLifetime
           "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
           "targets": {
             "crm-sync": { "type": "rudderstack-retl", "connectionId": "conn1", "token": "rudderstack-token",
-                          "baseUrl": "{{Rudder.ApiBase}}", "onConflict": "{{onConflict}}" },
+                          "baseUrl": "{{Rudder.ApiBase}}", "onConflict": "{{onConflict}}", "follow": false },
             "elementary": { "type": "elementary", "url": "{{Elementary.WebhookUrl}}", "secret": "elementary-secret" },
             "marts-job": { "type": "dbt-cloud-job", "accessUrl": "{{Dbt.BaseUrl}}", "accountId": 12345, "jobId": 54321,
-                           "token": "dbt-api-token", "timeoutSeconds": {{dbtTimeoutSeconds}} },
+                           "token": "dbt-api-token", "timeoutSeconds": {{dbtTimeoutSeconds}}, "follow": false },
             "on-start": { "type": "elementary", "url": "{{Elementary.WebhookUrl}}", "secret": "elementary-secret" }
           },
           "routes": [

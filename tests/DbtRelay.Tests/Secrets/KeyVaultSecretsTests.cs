@@ -30,7 +30,7 @@ public sealed class KeyVaultSecretsTests : IAsyncLifetime
 
     private string Config => $$"""
         { "webhooks": [ { "name": "prod", "secret": "dbt-webhook-prod" } ],
-          "targets": { "crm-sync": { "type": "rudderstack-retl", "connectionId": "conn-kv", "token": "rudderstack-token", "baseUrl": "{{_rudder.ApiBase}}" } },
+          "targets": { "crm-sync": { "type": "rudderstack-retl", "connectionId": "conn-kv", "token": "rudderstack-token", "baseUrl": "{{_rudder.ApiBase}}", "follow": false } },
           "routes": [ { "name": "r", "when": { "runStatus": ["Success"] }, "targets": ["crm-sync"] } ] }
         """;
 

@@ -15,7 +15,7 @@ public sealed class DownstreamAnswerTests : IAsyncLifetime
           "targets": {
             "hook": { "type": "http", "url": "{{{_target.BaseUrl}}}hook", "headers": { "X-Api-Key": "{{secrets.hook-key}}" },
                       "body": { "run": "{{data.runId}}" } },
-            "crm": { "type": "rudderstack-retl", "connectionId": "conn-1", "token": "rudderstack-token", "baseUrl": "{{{_rudder.ApiBase}}}" } },
+            "crm": { "type": "rudderstack-retl", "connectionId": "conn-1", "token": "rudderstack-token", "baseUrl": "{{{_rudder.ApiBase}}}", "follow": false } },
           "routes": [ { "name": "r", "when": {}, "targets": ["hook", "crm"] } ] }
         """;
 

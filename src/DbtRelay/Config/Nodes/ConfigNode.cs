@@ -64,6 +64,37 @@ public readonly record struct ConfigNode(JsonElement Element, string Path, Confi
         return null;
     }
 
+    /// <summary>A duration written as a number and a unit: <c>"30s"</c>, <c>"10m"</c>, <c>"6h"</c>, <c>"1d"</c>.</summary>
+    public TimeSpan? Duration(TimeSpan min, TimeSpan max)
+    {
+        var text = Text(required: false);
+        if (text is null) return null;
+        var unit = text[^1];
+        if (!long.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            || unit is not ('s' or 'm' or 'h' or 'd'))
+        {
+            Error($"'{text}' is not a duration (a whole number and s, m, h or d: \"30s\", \"10m\", \"6h\")");
+            return null;
+        }
+        var value = unit switch
+        {
+            's' => TimeSpan.FromSeconds(Math.Min(amount, 1_000_000_000)),
+            'm' => TimeSpan.FromMinutes(Math.Min(amount, 100_000_000)),
+            'h' => TimeSpan.FromHours(Math.Min(amount, 1_000_000)),
+            _ => TimeSpan.FromDays(Math.Min(amount, 100_000)),
+        };
+        if (value >= min && value <= max) return value;
+        Error($"must be between {Format(min)} and {Format(max)}");
+        return null;
+    }
+
+    /// <summary>A duration as relay.json writes it (the largest whole unit).</summary>
+    public static string Format(TimeSpan value) =>
+        value.TotalDays >= 1 && value.Ticks % TimeSpan.TicksPerDay == 0 ? $"{value.TotalDays:0}d"
+        : value.TotalHours >= 1 && value.Ticks % TimeSpan.TicksPerHour == 0 ? $"{value.TotalHours:0}h"
+        : value.TotalMinutes >= 1 && value.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{value.TotalMinutes:0}m"
+        : $"{value.TotalSeconds:0}s";
+
     public bool? Bool()
     {
         if (Element.ValueKind is JsonValueKind.True or JsonValueKind.False) return Element.GetBoolean();

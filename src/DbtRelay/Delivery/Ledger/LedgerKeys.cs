@@ -11,4 +11,12 @@ public static class LedgerKeys
     public static string Delivery(string eventId, string target) => $"delivered/{Uri.EscapeDataString(eventId)}/{target}";
 
     public static string Redelivery(string eventId, string target, int number) => $"redelivered/{Uri.EscapeDataString(eventId)}/{target}/{number}";
+
+    /// <summary>One status check of a followed run: each is done once, however many copies of its message arrive.</summary>
+    public static string FollowCheck(string eventId, string target, string runId, int check) =>
+        $"followed/{Uri.EscapeDataString(eventId)}/{target}/{Uri.EscapeDataString(runId)}/{check}";
+
+    /// <summary>The <c>onFailure</c> call to <paramref name="notified"/> about one run of <paramref name="target"/>.</summary>
+    public static string Notice(string eventId, string target, string runId, string notified) =>
+        $"notified/{Uri.EscapeDataString(eventId)}/{target}/{Uri.EscapeDataString(runId)}/{notified}";
 }
