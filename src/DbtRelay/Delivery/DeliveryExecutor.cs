@@ -142,7 +142,7 @@ public sealed partial class DeliveryExecutor(
         }
         return history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
             new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
-                outcome.DownstreamId, DeadLetter.Capped(detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null }, cancellationToken, run);
+                outcome.DownstreamId, DeadLetter.Capped(delivery.Notice is { } notice ? $"onFailure of {notice.Target} run {notice.RunId} ({notice.State}): {detail}" : detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null }, cancellationToken, run);
     }
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]

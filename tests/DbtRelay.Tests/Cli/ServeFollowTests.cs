@@ -1,0 +1,121 @@
+using System.Net;
+using DbtRelay.History;
+
+namespace DbtRelay.Tests.Cli;
+
+/// <summary>
+/// serve as a real process on its embedded database follows a RudderStack sync and a dbt Cloud run, is killed while
+/// both are being followed, and after the restart finishes following them: the failed sync notifies once, and
+/// <c>dbt-relay trace</c> and <c>events --status</c> tell the story.
+/// </summary>
+public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) : IAsyncLifetime
+{
+    private const string Secret = "follow-secret";
+    private const string AdminKey = "admin-key-for-follow";
+    private const string RudderToken = "rs-token-follow";
+    private const string DbtToken = "dbt-token-follow";
+    private readonly string _folder = Directory.CreateTempSubdirectory("relay-follow-").FullName;
+    private readonly FakeRudderStack _rudder = new(RudderToken, "conn1");
+    private readonly FakeDbtCloud _dbt = new(DbtToken, 12345);
+    private readonly FakeHttpEndpoint _alert = new();
+    private readonly HttpClient _http = new();
+
+    private static Dictionary<string, string> Environment => new()
+    {
+        ["Secrets__dbt-webhook"] = Secret,
+        ["Secrets__rudderstack-token"] = RudderToken,
+        ["Secrets__dbt-api-token"] = DbtToken,
+        ["Secrets__relay-admin-key"] = AdminKey,
+    };
+
+    private async Task<string> ConfigAsync()
+    {
+        var path = Path.Combine(_folder, "relay.json");
+        await File.WriteAllTextAsync(path, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": {
+                "crm-sync": { "type": "rudderstack-retl", "connectionId": "conn1", "token": "rudderstack-token", "baseUrl": "{{{_rudder.ApiBase}}}",
+                              "timeoutSeconds": 5, "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] },
+                "marts": { "type": "dbt-cloud-job", "accessUrl": "{{{_dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 12345, "jobId": 77,
+                           "token": "dbt-api-token", "timeoutSeconds": 5, "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] },
+                "alert": { "type": "http", "url": "{{{_alert.BaseUrl}}}slack", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } }
+              },
+              "routes": [ { "name": "after-run", "when": { "runStatus": ["Success"] }, "targets": ["crm-sync", "marts"] } ] }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_restart_mid_follow_loses_no_run_notifies_once_and_trace_shows_each_runs_end()
+    {
+        _rudder.StatusScript = ["running", "running", "running", "running", "failed"];
+        _dbt.StatusScript = [1, 3, 3, 3, 10];
+        var config = await ConfigAsync();
+        var serve = await ServeProcess.StartAsync(config, ["--data", Path.Combine(_folder, "relay.db")], Environment);
+
+        await SendAsync(serve, "wev_followed");
+        await Eventually.True(() => _rudder.StatusChecks("conn1") >= 2 && _dbt.StatusChecks >= 2, TimeSpan.FromSeconds(30));
+        await serve.KillAsync();
+        await using var restarted = await ServeProcess.StartAsync(config, ["--data", Path.Combine(_folder, "relay.db")], Environment);
+        var api = new Uri(restarted.Webhook.GetLeftPart(UriPartial.Authority));
+        await Eventually.True(async () => (await TimelineAsync(api, "wev_followed")) is { } timeline
+            && timeline.Targets.Where(t => t.Target != "alert").All(t => t.State is EventStatus.Failed or EventStatus.Succeeded)
+            && !_alert.Received.IsEmpty, TimeSpan.FromSeconds(90));
+        await Task.Delay(2000); // room for a second notice, were one coming
+
+        var notice = Assert.Single(_alert.Received);
+        Assert.Contains("crm-sync failed: Destination rejected 3 records", notice.BodyText, StringComparison.Ordinal);
+        Assert.Equal(1, _rudder.Starts("conn1"));
+        Assert.Equal(1, _dbt.Triggers);
+        var (exit, trace, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey },
+            "trace", "wev_followed", "--url", api.ToString());
+        Assert.True(exit == 0, error);
+        log.WriteLine(trace);
+        Assert.Contains("status: failed", trace, StringComparison.Ordinal);
+        Assert.Contains("onFailure of crm-sync run sync_1 (failed):", trace, StringComparison.Ordinal);
+        Assert.Contains("crm-sync (rudderstack-retl): failed", trace, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run sync_1: failed in [\d.]+ s, 5 status checks", trace);
+        Assert.Contains("records: succeeded 7, failed 3, changed 10, total 10", trace, StringComparison.Ordinal);
+        Assert.Contains("error: Destination rejected 3 records: invalid email", trace, StringComparison.Ordinal);
+        Assert.Contains("marts (dbt-cloud-job): succeeded", trace, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run 9000\d\d: succeeded \(Success\) in 2 min 5 s, 5 status checks", trace);
+        var (listed, events, _) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey },
+            "events", "--status", "failed", "--url", api.ToString());
+        Assert.Equal(0, listed);
+        Assert.Contains("wev_followed", events, StringComparison.Ordinal);
+    }
+
+    private async Task SendAsync(ServeProcess serve, string eventId)
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId));
+        using var request = new HttpRequestMessage(HttpMethod.Post, serve.Webhook) { Content = new ByteArrayContent(body) };
+        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private async Task<EventTimeline?> TimelineAsync(Uri api, string eventId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(api, $"/api/events/{eventId}"));
+        request.Headers.TryAddWithoutValidation("x-relay-admin-key", AdminKey);
+        using var response = await _http.SendAsync(request);
+        return response.StatusCode == HttpStatusCode.OK ? HistoryJson.DeserializeTimeline(await response.Content.ReadAsByteArrayAsync()) : null;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _rudder.DisposeAsync();
+        await _dbt.DisposeAsync();
+        await _alert.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
