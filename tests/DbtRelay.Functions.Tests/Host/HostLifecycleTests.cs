@@ -115,7 +115,8 @@ public sealed class HostLifecycleTests(ITestOutputHelper log)
             { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
               "targets": {
                 "sink": { "type": "http", "method": "POST", "url": "{{{sink.BaseUrl}}}sync/{{eventId}}", "timeoutSeconds": 2 },
-                "marts": { "type": "dbt-cloud-job", "accessUrl": "{{{dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 1, "jobId": 9, "token": "dbt-api-token", "timeoutSeconds": 5 } },
+                "marts": { "type": "dbt-cloud-job", "accessUrl": "{{{dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 1, "jobId": 9, "token": "dbt-api-token", "timeoutSeconds": 5,
+                           "follow": false } },
               "routes": [ { "name": "all", "when": {}, "targets": ["sink", "marts"] } ] }
             """;
         // A dead worker's ledger lease runs out after timeout × 2 + LeaseMargin: 9 s for the sink, 15 s for dbt.

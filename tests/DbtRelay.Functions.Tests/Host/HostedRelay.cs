@@ -9,13 +9,14 @@ namespace DbtRelay.Functions.Tests.Host;
 /// One Functions host running the app, with an Azurite of its own and fakes of every downstream API, shared by the
 /// tests of <see cref="HostTests"/>. Each test sends events of its own dbt job id, and relay.json routes each job id
 /// to targets no other test uses, so the tests can count calls exactly while sharing one host (a host takes seconds
-/// to start). Retries and the host's own redelivery of a failed message are shortened to a second.
+/// to start). Retries and the host's own redelivery of a failed message are shortened to a second. Only the
+/// <c>-follow</c> targets follow their runs (every second), so the others' queues settle as soon as they deliver.
 /// </summary>
 public sealed class HostedRelay : IAsyncLifetime
 {
     public const string WebhookSecret = "host-webhook-secret";
 
-    internal FakeRudderStack RudderStack { get; } = new("rs-token", "conn-all", "conn-dupes");
+    internal FakeRudderStack RudderStack { get; } = new("rs-token", "conn-all", "conn-dupes", "conn-follow");
     internal FakeElementary Elementary { get; } = new("elementary-secret");
     internal FakeDbtCloud Dbt { get; } = new("dbt-token", 1);
     internal FakeHttpEndpoint Http { get; } = new();
@@ -60,19 +61,21 @@ public sealed class HostedRelay : IAsyncLifetime
     {
         string Http(string name, FakeHttpEndpoint fake, string path) =>
             $$$"""  "{{{name}}}": { "type": "http", "method": "POST", "url": "{{{fake.BaseUrl}}}{{{path}}}/{{eventId}}", "body": { "eventId": "{{eventId}}" } }""";
-        string Rudder(string name, string connection) =>
-            $$$"""  "{{{name}}}": { "type": "rudderstack-retl", "connectionId": "{{{connection}}}", "token": "rudderstack-token", "baseUrl": "{{{RudderStack.ApiBase}}}" }""";
+        string Rudder(string name, string connection, string follow = "false") =>
+            $$$"""  "{{{name}}}": { "type": "rudderstack-retl", "connectionId": "{{{connection}}}", "token": "rudderstack-token", "baseUrl": "{{{RudderStack.ApiBase}}}", "follow": {{{follow}}} }""";
         string Elem(string name, string path) =>
             $$$"""  "{{{name}}}": { "type": "elementary", "url": "{{{Elementary.BaseUrl}}}webhooks/{{{path}}}", "secret": "elementary-secret" }""";
-        string Job(string name, int job) =>
-            $$$"""  "{{{name}}}": { "type": "dbt-cloud-job", "accessUrl": "{{{Dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 1, "jobId": {{{job}}}, "token": "dbt-api-token" }""";
+        string Job(string name, int job, string follow = "false") =>
+            $$$"""  "{{{name}}}": { "type": "dbt-cloud-job", "accessUrl": "{{{Dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 1, "jobId": {{{job}}}, "token": "dbt-api-token", "follow": {{{follow}}} }""";
+        const string followed = """{ "every": "1s", "maxWait": "5m" }, "onFailure": ["notify"]""";
         return $$$"""
             { "webhooks": [ { "name": "host", "secret": "dbt-webhook-host" } ],
               "targets": {
               {{{Rudder("crm-all", "conn-all")}}}, {{{Elem("elementary-all", "all")}}}, {{{Job("marts-all", 501)}}}, {{{Http("http-all", this.Http, "all")}}},
               {{{Rudder("crm-dupes", "conn-dupes")}}}, {{{Elem("elementary-dupes", "dupes")}}}, {{{Job("marts-dupes", 502)}}}, {{{Http("http-dupes", this.Http, "dupes")}}},
               {{{Http("flaky", Flaky, "flaky")}}}, {{{Http("refusing", Refusing, "refuses")}}}, {{{Http("ops", this.Http, "ops")}}},
-              {{{Http("neighbour", this.Http, "neighbour")}}}
+              {{{Http("neighbour", this.Http, "neighbour")}}},
+              {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } }
               },
               "routes": [
                 { "name": "all-types", "when": { "jobIds": ["100"] }, "targets": ["crm-all", "elementary-all", "marts-all", "http-all"] },
@@ -81,7 +84,8 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "flaky", "when": { "jobIds": ["300"] }, "targets": ["flaky"] },
                 { "name": "refused", "when": { "jobIds": ["400"] }, "targets": ["refusing"] },
                 { "name": "ops", "when": { "jobIds": ["500"] }, "targets": ["ops"] },
-                { "name": "neighbour", "when": { "jobIds": ["600"] }, "targets": ["neighbour"] }
+                { "name": "neighbour", "when": { "jobIds": ["600"] }, "targets": ["neighbour"] },
+                { "name": "followed", "when": { "jobIds": ["710"] }, "targets": ["crm-follow", "marts-follow"] }
               ] }
             """;
     }

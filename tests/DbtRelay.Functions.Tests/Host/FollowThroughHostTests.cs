@@ -1,0 +1,46 @@
+using System.Net;
+using DbtRelay.History;
+using DbtRelay.Targets;
+
+namespace DbtRelay.Functions.Tests.Host;
+
+/// <summary>The follow stage through the real host: each status check is a delayed Azure Storage queue message.</summary>
+[Collection(HostTests.Name)]
+public sealed class FollowThroughHostTests(HostedRelay relay)
+{
+    [SkippableFact]
+    public async Task A_failed_sync_and_a_succeeded_dbt_run_are_followed_to_their_end_and_the_failure_notifies_once()
+    {
+        relay.Require();
+        relay.RudderStack.StatusScript = ["running", "failed"];
+        relay.Dbt.StatusScript = [1, 3, 10];
+
+        using var answer = await relay.SendAsync("wev_host_follow", "710");
+        EventTimeline? timeline = null;
+        await Eventually.True(async () => (timeline = await relay.TimelineAsync("wev_host_follow")) is { } t
+            && t.Targets.Count == 3 && t.Targets.All(x => x.State is EventStatus.Failed or EventStatus.Succeeded or EventStatus.Delivered)
+            && t.Targets.Single(x => x.Target == "marts-follow").State == EventStatus.Succeeded, TimeSpan.FromMinutes(1));
+        await relay.SettledAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        Assert.Equal(EventStatus.Failed, timeline!.Status);
+        var crm = timeline.Targets.Single(t => t.Target == "crm-follow");
+        Assert.Equal((EventStatus.Failed, DownstreamStates.Failed, 2), (crm.State, crm.Run!.State, crm.Run.Checks));
+        Assert.Equal(3, crm.Run.Counts!["failed"]);
+        var marts = timeline.Targets.Single(t => t.Target == "marts-follow");
+        Assert.Equal((DownstreamStates.Succeeded, "Success", 3), (marts.Run!.State, marts.Run.VendorStatus, marts.Run.Checks));
+        var notice = Assert.Single(relay.Http.Received, r => r.PathAndQuery == "/notify/wev_host_follow");
+        Assert.Contains($"crm-follow failed: {relay.RudderStack.FailureText}", notice.BodyText, StringComparison.Ordinal);
+        Assert.Equal(1, relay.RudderStack.Starts("conn-follow"));
+        Assert.Equal(1, relay.Dbt.Calls("POST", "/api/v2/accounts/1/jobs/503/run/"));
+
+        // The failure reaches Application Insights as an error, and the CLI's trace shows both runs' ends.
+        await Eventually.True(() => relay.ApplicationInsights.Traces().Any(t => t.Message.StartsWith("crm-follow's run sync_", StringComparison.Ordinal)
+            && t.Severity == "Error" && t.Message.Contains("wev_host_follow", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        var trace = await ServeProcess.RunCliAsync(Path.GetTempPath(), new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = relay.Host.FunctionKey },
+            "trace", "wev_host_follow", "--url", relay.Host.BaseUrl.ToString());
+        Assert.Equal(0, trace.Exit);
+        Assert.Contains("records: succeeded 7, failed 3, changed 10, total 10", trace.Out, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run \d+: succeeded \(Success\) in 2 min 5 s, 3 status checks", trace.Out);
+    }
+}
