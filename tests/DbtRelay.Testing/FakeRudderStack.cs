@@ -42,6 +42,11 @@ public sealed class FakeRudderStack(string token, params string[] connections) :
             await AnswerStatusAsync(context, request, conn, syncId);
             return;
         }
+        if (request.Method == "GET" && parts is ["v2", "retl-connections", _, var syncs] && syncs.StartsWith("syncs", StringComparison.Ordinal))
+        {
+            await ListSyncsAsync(context, request);
+            return;
+        }
         if (request.Method != "POST" || parts is not ["v2", "retl-connections", var connection, "start"])
         {
             context.Response.StatusCode = 404;
@@ -74,6 +79,26 @@ public sealed class FakeRudderStack(string token, params string[] connections) :
         var id = $"sync_{Interlocked.Increment(ref _syncs)}";
         _started[id] = DateTimeOffset.UtcNow;
         await context.Response.WriteAsJsonAsync(new { syncId = id });
+    }
+
+    /// <summary>The sync started outside the relay that makes starts answer 409 while <see cref="SyncRunning"/>.</summary>
+    public const string RunningSyncId = "sync_scheduled";
+
+    /// <summary><c>GET …/syncs?status=running</c>: the documented list, filtered by status.</summary>
+    private async Task ListSyncsAsync(HttpContext context, ReceivedRequest request)
+    {
+        if (request.Header("Authorization") != $"Bearer {token}")
+        {
+            context.Response.StatusCode = 401;
+            return;
+        }
+        var running = SyncRunning && context.Request.Query["status"] == "running";
+        if (running) _started.TryAdd(RunningSyncId, DateTimeOffset.UtcNow);
+        await context.Response.WriteAsJsonAsync(new
+        {
+            data = running ? new[] { new { id = RunningSyncId, status = "running", startedAt = _started[RunningSyncId].ToString("O") } } : [],
+            paging = new { total = running ? 1 : 0 },
+        });
     }
 
     private async Task AnswerStatusAsync(HttpContext context, ReceivedRequest request, string connection, string syncId)

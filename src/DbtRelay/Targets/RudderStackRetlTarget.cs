@@ -54,7 +54,7 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             return skipOnConflict
-                ? new Delivered("RudderStack answered 409: a sync is already running (onConflict: skip)") { HttpStatus = 409 }
+                ? await RunningSyncAsync(call, cancellationToken).ConfigureAwait(false)
                 : new RetryLater("RudderStack answered 409: a sync is already running; starting one after it (onConflict: retry)") { HttpStatus = 409 };
         }
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -65,6 +65,29 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
         if (outcome is not Delivered) return outcome;
         var syncId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false);
         return new Delivered($"syncId {syncId ?? "(not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = syncId };
+    }
+
+    /// <summary>
+    /// onConflict skip: the sync already running stands for this event. When it is followed, the running sync is
+    /// looked up (<c>GET …/syncs?status=running</c>) so that its end is the one recorded.
+    /// </summary>
+    private async Task<TargetOutcome> RunningSyncAsync(TargetCall call, CancellationToken cancellationToken)
+    {
+        const string skipped = "RudderStack answered 409: a sync is already running (onConflict: skip)";
+        if (follow is null) return new Delivered(skipped) { HttpStatus = 409 };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connectionUrl, "syncs?status=running"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
+        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var json = response.IsSuccessStatusCode ? await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false) : null;
+        var root = json?.RootElement ?? default;
+        var list = root.ValueKind == JsonValueKind.Array ? root : StatusAnswer.Get(root, "data") is { ValueKind: JsonValueKind.Array } data ? data : StatusAnswer.Get(root, "syncs");
+        var running = list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(sync => StatusAnswer.Text(StatusAnswer.Get(sync, "id"))).Where(id => id is not null).ToList()
+            : [];
+        return running is [var id]
+            ? new Delivered($"{skipped}; following the running sync {id}") { HttpStatus = 409, DownstreamId = id }
+            : new Delivered($"{skipped}; not followed: RudderStack's list of running syncs {(response.IsSuccessStatusCode ? $"named {running.Count}" : $"answered {(int)response.StatusCode}")}, not one")
+                { HttpStatus = 409 };
     }
 
     public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)

@@ -25,14 +25,14 @@ public sealed class FollowTests : IAsyncLifetime
 
     private static Dictionary<string, string?> Secrets => new() { ["rudderstack-token"] = RudderToken, ["dbt-api-token"] = DbtToken };
 
-    private string Config(string crmFollow = """{ "every": "30s", "maxWait": "10m" }""", string targets = "\"crm-followed\", \"marts-followed\"", string crmOnFailure = """["alert"]""") => $$"""
+    private string Config(string crmFollow = """{ "every": "30s", "maxWait": "10m" }""", string targets = "\"crm-followed\", \"marts-followed\"", string crmOnFailure = """["alert"]""", string crmExtra = "", string martsExtra = "") => $$"""
         {
           "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
           "targets": {
             "crm-followed": { "type": "rudderstack-retl", "connectionId": "conn1", "token": "rudderstack-token", "baseUrl": "{{_rudder.ApiBase}}",
-                          "follow": {{crmFollow}}, "onFailure": {{crmOnFailure}} },
+                          "follow": {{crmFollow}}, "onFailure": {{crmOnFailure}}{{crmExtra}} },
             "marts-followed": { "type": "dbt-cloud-job", "accessUrl": "{{_dbt.BaseUrl}}", "accountId": 12345, "jobId": 54321, "token": "dbt-api-token",
-                           "follow": { "every": "1m", "maxWait": "1h" }, "onFailure": ["alert"] },
+                           "follow": { "every": "1m", "maxWait": "1h" }, "onFailure": ["alert"]{{martsExtra}} },
             "alert": { "type": "http", "url": "{{_alert.BaseUrl}}hook",
                        "body": { "text": "{{AlertText}}" } }
           },
@@ -245,6 +245,46 @@ public sealed class FollowTests : IAsyncLifetime
         Assert.Equal("auth header Bearer *** rejected by destination", crm.Run!.Error);
         Assert.DoesNotContain(RudderToken, _alert.Received.Single().BodyText, StringComparison.Ordinal);
         Assert.DoesNotContain(RudderToken, relay.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_409_with_onConflict_skip_follows_the_sync_already_running()
+    {
+        _rudder.SyncRunning = true;
+        _rudder.StatusScript = ["succeeded"];
+        await using var relay = new RelayHarness(Config(targets: "\"crm-followed\"", crmExtra: ", \"onConflict\": \"skip\""), Secrets);
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: EventId));
+        await relay.RunDueAsync();
+        relay.Time.Advance(TimeSpan.FromSeconds(30));
+        await relay.RunDueAsync();
+
+        var crm = await TimelineAsync(relay);
+        Assert.Equal((EventStatus.Succeeded, FakeRudderStack.RunningSyncId), (crm.State, crm.Run!.Id));
+        Assert.Contains("following the running sync sync_scheduled", crm.Attempts.Single().Detail, StringComparison.Ordinal);
+        Assert.Equal(1, _rudder.Starts("conn1"));
+    }
+
+    [Fact]
+    public async Task A_retried_dbt_trigger_that_finds_the_run_it_started_follows_that_run()
+    {
+        // dbt Cloud creates the run but answers after the relay's 1 s timeout: the retry finds the run by its cause.
+        _dbt.Script(new ScriptedAnswer(200, Delay: TimeSpan.FromSeconds(3), RunNormallyFirst: true));
+        _dbt.StatusScript = [10];
+        await using var relay = new RelayHarness(Config(targets: "\"marts-followed\"", martsExtra: ", \"timeoutSeconds\": 1"), Secrets);
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: EventId));
+        await relay.RunDueAsync();
+        relay.Time.Advance(relay.Time.PendingDelays().Single());
+        await relay.RunDueAsync();
+        relay.Time.Advance(TimeSpan.FromMinutes(1));
+        await relay.RunDueAsync();
+
+        var marts = await TimelineAsync(relay, "marts-followed");
+        var run = Assert.Single(_dbt.Runs);
+        Assert.Equal(1, _dbt.Triggers);
+        Assert.Equal((EventStatus.Succeeded, run.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)), (marts.State, marts.Run!.Id));
+        Assert.Contains("already started by an earlier attempt", marts.Attempts[^1].Detail, StringComparison.Ordinal);
     }
 
     private static async Task<TargetTimeline> TimelineAsync(RelayHarness relay, string target = "crm-followed") =>
