@@ -231,16 +231,23 @@ test('main.parameters.json and azure.yaml agree with main.bicep and the reposito
 test('a dead-lettered delivery and a burst of invalid signatures alert, by the counters the app exports', () => {
   const alerts = module('alerts');
   const rules = resources(alerts, 'Microsoft.Insights/scheduledQueryRules');
-  assert.equal(rules.length, 2);
+  assert.equal(rules.length, 3);
   const queries = rules.map((r) => r.properties.criteria.allOf[0].query);
   // The metric names and tags are the ones the library's Meter records (RelayTelemetry.cs).
   const telemetry = readFileSync(join(repoRoot, 'src/DbtRelay/Telemetry/RelayTelemetry.cs'), 'utf8');
-  for (const name of ['dbtrelay.deliveries', 'dbtrelay.events.rejected']) assert.ok(telemetry.includes(`"${name}"`), name);
+  for (const name of ['dbtrelay.deliveries', 'dbtrelay.events.rejected', 'dbtrelay.downstream.runs']) assert.ok(telemetry.includes(`"${name}"`), name);
   const deadLetter = rules.find((r) => queries[rules.indexOf(r)].includes('"dbtrelay.deliveries"'));
   assert.match(deadLetter.properties.criteria.allOf[0].query, /outcome\) == "dead_lettered"/);
   assert.equal(deadLetter.properties.criteria.allOf[0].threshold, 0);
   assert.equal(deadLetter.properties.criteria.allOf[0].operator, 'GreaterThan');
   assert.ok(queries.some((q) => q.includes('"dbtrelay.events.rejected"') && q.includes('"invalid_signature"')));
+  // Every followed run that did not succeed, by target and result, from the counter RunFollower records once per run.
+  const downstream = rules.find((r) => r.properties.criteria.allOf[0].query.includes('"dbtrelay.downstream.runs"'));
+  assert.match(downstream.properties.criteria.allOf[0].query, /tostring\(customDimensions\.result\) != "succeeded"/);
+  assert.deepEqual(downstream.properties.criteria.allOf[0].dimensions.map((d) => d.name), ['target', 'result']);
+  assert.equal(downstream.properties.criteria.allOf[0].threshold, 0);
+  const follower = readFileSync(join(repoRoot, 'src/DbtRelay/Delivery/RunFollower.cs'), 'utf8');
+  assert.match(follower, /\{ "result", run\.State\.Replace\(' ', '_'\) \}/);
   for (const rule of rules) {
     assert.deepEqual(rule.properties.scopes, ["[parameters('appInsightsId')]"]);
     assert.equal(rule.properties.evaluationFrequency, 'PT5M');

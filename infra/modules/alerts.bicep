@@ -1,7 +1,8 @@
 // Alerts an operator needs without watching a dashboard: a delivery was dead-lettered (every one is a sync that did
-// not happen), and a burst of invalid signatures (a misconfigured secret after a rotation, or someone probing the
-// webhook). Both read the relay's own OpenTelemetry counters, which the app exports to Application Insights as
-// customMetrics (dbtrelay.deliveries, dbtrelay.events.rejected).
+// not happen), a followed downstream run did not succeed (the sync started, then failed, was cancelled, timed out or
+// could not be read), and a burst of invalid signatures (a misconfigured secret after a rotation, or someone probing
+// the webhook). All read the relay's own OpenTelemetry counters, which the app exports to Application Insights as
+// customMetrics (dbtrelay.deliveries, dbtrelay.downstream.runs, dbtrelay.events.rejected).
 param resourceToken string
 param location string
 param tags object
@@ -54,6 +55,53 @@ resource deadLetters 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
           dimensions: [
             {
               name: 'target'
+              operator: 'Include'
+              values: [ '*' ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+resource downstreamFailures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-downstream-failed-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'dbt-relay: a downstream run did not succeed'
+    description: 'A sync or job the relay started failed, was cancelled, outlived its maxWait, or its status could not be read. `dbt-relay events --status failed` (and `--status unknown`) lists the events; `dbt-relay trace <eventId>` shows the run, its counts and error.'
+    severity: 1
+    enabled: true
+    scopes: [ appInsightsId ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dbtrelay.downstream.runs" and tostring(customDimensions.result) != "succeeded" | extend target = tostring(customDimensions.target), result = tostring(customDimensions.result) | summarize runs = sum(valueSum) by target, result'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'runs'
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [ '*' ]
+            }
+            {
+              name: 'result'
               operator: 'Include'
               values: [ '*' ]
             }
