@@ -17,12 +17,13 @@ namespace DbtRelay.Delivery;
 public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller, DeliveryHistory history, IOptions<RetryOptions> retryOptions, TimeProvider time,
     ILogger<RunFollower> logger)
 {
-    /// <summary>A downstream id longer than this, or with control characters, is not followed (it travels in keys and URLs).</summary>
+    /// <summary>A downstream id longer than this is not followed (it travels in ledger keys, messages and URLs).</summary>
     public const int MaxRunIdLength = 200;
 
     private readonly int _maxStatusFailures = retryOptions.Value.MaxStatusFailures;
 
-    public static bool CanFollow(string? runId) => runId is { Length: > 0 and <= MaxRunIdLength } && !runId.Any(char.IsControl);
+    /// <summary>An id that stays one path segment in a status URL: short, no control characters, not <c>.</c> or <c>..</c>.</summary>
+    public static bool CanFollow(string? runId) => runId is { Length: > 0 and <= MaxRunIdLength } and not ("." or "..") && !runId.Any(char.IsControl);
 
     /// <summary>Queues the first check of the run <paramref name="runId"/> that <paramref name="delivery"/> started.</summary>
     public async Task<RunRecord> StartAsync(DeliveryMessage delivery, FollowSettings follow, string runId, CancellationToken cancellationToken)
