@@ -16,7 +16,8 @@ internal static class InitCommand
         {
             ["type"] = "rudderstack-retl", ["connectionId"] = "YOUR_REVERSE_ETL_CONNECTION_ID", ["syncType"] = "incremental",
             ["token"] = "rudderstack-token",
-            ["description"] = "Starts a RudderStack Reverse ETL sync. connectionId: the connection's id in RudderStack; token: the secret name of a workspace access token.",
+            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+            ["description"] = "Starts a RudderStack Reverse ETL sync and follows it to its end. connectionId: the connection's id in RudderStack; token: the secret name of a workspace access token; onFailure: targets to call if the sync does not succeed.",
         },
         ["elementary"] = () => new JsonObject
         {
@@ -27,7 +28,8 @@ internal static class InitCommand
         {
             ["type"] = "dbt-cloud-job", ["accessUrl"] = "https://cloud.getdbt.com", ["accountId"] = 1, ["jobId"] = 1,
             ["token"] = "dbt-api-token", ["cause"] = "After {{data.jobName}} run {{data.runId}} ({{eventId}})",
-            ["description"] = "Runs another dbt Cloud job. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
+            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+            ["description"] = "Runs another dbt Cloud job and follows the run to its end. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
         },
         ["http"] = () => new JsonObject
         {
