@@ -31,6 +31,18 @@ internal static class InitCommand
             ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
             ["description"] = "Runs another dbt Cloud job and follows the run to its end. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
         },
+        ["hightouch"] = () => new JsonObject
+        {
+            ["type"] = "hightouch", ["syncId"] = 1, ["token"] = "hightouch-api-key", ["fullResync"] = false,
+            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+            ["description"] = "Triggers a Hightouch sync and follows the run to its end. syncId: the number at the end of the sync's URL; token: the secret name of a workspace API key.",
+        },
+        ["census"] = () => new JsonObject
+        {
+            ["type"] = "census", ["syncId"] = 1, ["token"] = "census-api-token", ["forceFullSync"] = false,
+            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+            ["description"] = "Triggers a Census (Fivetran Activations) sync and follows the run to its end. syncId: the sync's id; token: the secret name of a workspace API token.",
+        },
         ["http"] = () => new JsonObject
         {
             ["type"] = "http", ["method"] = "POST", ["url"] = "https://example.com/hooks/dbt",

@@ -39,6 +39,11 @@ internal static class TraceCommand
                 output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");
             }
             if (target.Run is { } run) PrintRun(run, output);
+            foreach (var n in target.Notices)
+            {
+                var http = n.HttpStatus is { } code ? $"HTTP {code}" : "no HTTP answer";
+                output.WriteLine($"    onFailure → {n.Notified} about run {n.AboutRun}: {n.Outcome} {Time(n.At)}  {http}  {n.Detail}");
+            }
         }
         if (e.Targets.Count == 0) output.WriteLine("  no target: no route matched this event.");
     }

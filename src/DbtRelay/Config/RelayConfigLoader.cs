@@ -122,7 +122,11 @@ public static class RelayConfigLoader
             if (target.Follow is null || list.Element.ValueKind != JsonValueKind.Array) continue;
             for (var i = 0; i < list.Element.GetArrayLength(); i++)
             {
-                if (list.Element[i].ValueKind != JsonValueKind.String) continue;
+                if (list.Element[i].ValueKind != JsonValueKind.String)
+                {
+                    if (list.Element[i].ValueKind == JsonValueKind.Number) list.At(i).Error("must be a target's name, in quotes");
+                    continue;
+                }
                 var name = list.Element[i].GetString()!;
                 if (name == target.Name) list.At(i).Error("names the target itself; name the target to call when this one's run fails (an http target for Slack, Teams, PagerDuty)");
                 else if (!targets.ContainsKey(name) && !TargetDeclared(node, name)) list.At(i).Error($"names target '{name}', which is not defined in targets");

@@ -74,8 +74,8 @@ public sealed partial class DeliveryExecutor(
 
         if (outcome is Delivered delivered)
         {
-            // The first status check is queued before the claim is completed: a crash in between repeats the call's
-            // bookkeeping (the target looks before calling again), never loses the follow.
+            // The first status check is queued before the claim is completed: a crash in between leaves the claim to
+            // be taken over as a resumed attempt (as for any call), never a followed run without its check.
             var run = delivery.Notice is null && target is IFollowedTarget { Follow: { } follow } && RunFollower.CanFollow(delivered.DownstreamId)
                 ? await follower.StartAsync(delivery, follow, delivered.DownstreamId!, cancellationToken).ConfigureAwait(false)
                 : null;
@@ -109,10 +109,17 @@ public sealed partial class DeliveryExecutor(
 
     /// <summary>
     /// Dead-letters a delivery whose handling itself kept failing (a host gave up on its message), so it is listed,
-    /// replayable and shown in the history like any other, instead of sitting in a poison queue nobody reads.
+    /// replayable and shown in the history like any other, instead of sitting in a poison queue nobody reads; a status
+    /// check given up ends its run as unknown instead.
     /// </summary>
-    public Task<DeliveryResult> GiveUpAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken) =>
-        DeadLetterAsync(delivery, config.Targets.TryGetValue(delivery.Target, out var target) ? target.Type : null, new Failed(reason), reason, TimeSpan.Zero, cancellationToken);
+    public async Task<DeliveryResult> GiveUpAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken)
+    {
+        var target = config.Targets.GetValueOrDefault(delivery.Target);
+        if (delivery.Follow is null) return await DeadLetterAsync(delivery, target?.Type, new Failed(reason), reason, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        // A status check is not a delivery: the call was made and stays made; what is lost is knowing how it ended.
+        await follower.GiveUpAsync(delivery, target, reason, cancellationToken).ConfigureAwait(false);
+        return DeliveryResult.Checked;
+    }
 
     private async Task<DeliveryResult> DeadLetterAsync(DeliveryMessage delivery, string? targetType, TargetOutcome outcome, string reason, TimeSpan elapsed, CancellationToken cancellationToken)
     {
@@ -140,9 +147,11 @@ public sealed partial class DeliveryExecutor(
             activity.SetTag(TelemetryTags.TargetType, targetType).SetTag(TelemetryTags.Outcome, name).SetTag("http.response.status_code", outcome.HttpStatus);
             if (state != EventStatus.Delivered) activity.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(detail));
         }
-        return history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state,
-            new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
-                outcome.DownstreamId, DeadLetter.Capped(delivery.Notice is { } notice ? $"onFailure of {notice.Target} run {notice.RunId} ({notice.State}): {detail}" : detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null }, cancellationToken, run);
+        var attempt = new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
+            outcome.DownstreamId, DeadLetter.Capped(detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null };
+        return delivery.Notice is { } notice
+            ? history.RecordNoticeAsync(delivery.Event, notice.Target, attempt with { Notified = delivery.Target, AboutRun = notice.RunId }, cancellationToken)
+            : history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state, attempt, cancellationToken, run);
     }
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]

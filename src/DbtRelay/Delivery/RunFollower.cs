@@ -75,17 +75,19 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
             {
                 var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
                 await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
-                await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), cancellationToken).ConfigureAwait(false);
+                await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken).ConfigureAwait(false);
                 LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
             }
             return;
         }
 
         // The status API did not answer usefully: back off, and after too many failures (or a refusal) stop and say so.
+        // A 404 is not a refusal: a run can take a moment to be visible after its trigger.
         var failures = check.StatusFailures + 1;
-        if (outcome is Failed || failures >= _maxStatusFailures || waited >= settings.MaxWait)
+        var refused = outcome is Failed { HttpStatus: not 404 };
+        if (refused || failures >= _maxStatusFailures || waited >= settings.MaxWait)
         {
-            var why = outcome is Failed ? "the status API refused the check" : $"the status API failed {failures} checks in a row";
+            var why = refused ? "the status API refused the check" : $"the status API failed {failures} checks in a row";
             await FinishAsync(delivery, target, settings, new DownstreamRun(check.RunId, DownstreamStates.Unknown), $"{why}; last: {outcome.Detail}", cancellationToken)
                 .ConfigureAwait(false);
             return;
@@ -96,12 +98,17 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
         await queues.EnqueueDeliveryAsync(retry, backoff, cancellationToken).ConfigureAwait(false);
         await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type,
             Record(new DownstreamRun(check.RunId, DownstreamStates.Running), check, $"status check {failures} of at most {_maxStatusFailures} failed: {outcome.Detail}"),
-            cancellationToken).ConfigureAwait(false);
+            delivery.Redelivery, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(outcome.Detail));
         LogStatusFailed(logger, delivery.Event.EventId, delivery.Target, check.RunId, outcome.Detail, (long)backoff.TotalSeconds);
     }
 
-    private async Task FinishAsync(DeliveryMessage delivery, IDeliveryTarget target, FollowSettings? settings, DownstreamRun run, string? detail, CancellationToken cancellationToken)
+    /// <summary>A check whose handling kept failing (a host gave up on its message): the run's end cannot be known.</summary>
+    public Task GiveUpAsync(DeliveryMessage delivery, IDeliveryTarget? target, string reason, CancellationToken cancellationToken) =>
+        FinishAsync(delivery, target, (target as IFollowedTarget)?.Follow, new DownstreamRun(delivery.Follow!.RunId, DownstreamStates.Unknown),
+            $"handling its status check failed: {reason}", cancellationToken);
+
+    private async Task FinishAsync(DeliveryMessage delivery, IDeliveryTarget? target, FollowSettings? settings, DownstreamRun run, string? detail, CancellationToken cancellationToken)
     {
         var check = delivery.Follow!;
         var record = Record(run, check, detail);
@@ -125,12 +132,12 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
                 await queues.EnqueueDeliveryAsync(call, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
         }
-        await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, record, cancellationToken).ConfigureAwait(false);
+        await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken).ConfigureAwait(false);
 
         var tags = new TagList
         {
             { "target", delivery.Target },
-            { "target_type", target.Type },
+            { "target_type", target?.Type ?? "unknown" },
             { "result", run.State.Replace(' ', '_') },
         };
         RelayTelemetry.DownstreamRuns.Add(1, tags);

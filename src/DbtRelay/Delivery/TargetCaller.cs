@@ -30,7 +30,14 @@ public sealed partial class TargetCaller(
 
     /// <summary>One status check of the run <paramref name="runId"/>, with the same secrets, timeout and refresh rules as a call.</summary>
     public Task<TargetOutcome> CheckAsync(IFollowedTarget target, DeliveryMessage delivery, string runId, CancellationToken cancellationToken) =>
-        InvokeAsync(target, delivery, resumed: false, (call, token) => target.CheckAsync(call, runId, token), cancellationToken);
+        InvokeAsync(target, delivery, resumed: false, async (call, token) =>
+        {
+            var outcome = await target.CheckAsync(call, runId, token).ConfigureAwait(false);
+            // A failed check's reason (a status line the vendor chose) ends up in the history and onFailure calls too.
+            return outcome is RunReport
+                ? outcome
+                : outcome with { Detail = StatusAnswer.OneLine(StatusAnswer.Masked(outcome.Detail, [.. call.Secrets.Values.Where(v => v.Length >= 4)]), StatusAnswer.MaxErrorLength) ?? "" };
+        }, cancellationToken);
 
     private async Task<TargetOutcome> InvokeAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed,
         Func<TargetCall, CancellationToken, Task<TargetOutcome>> invoke, CancellationToken cancellationToken)
@@ -84,8 +91,9 @@ public sealed partial class TargetCaller(
         try
         {
             var outcome = await invoke(call, timeout.Token).ConfigureAwait(false);
-            // A vendor's error text is shown, logged and stored: a secret it echoes back is masked first.
-            return outcome is RunReport { Run.Error: { } error } report ? report with { Run = report.Run with { Error = Masked(error, resolved) } } : outcome;
+            // What a status API says is shown, logged, stored and sent to onFailure targets: a secret it echoes back is
+            // masked before anything is cut or kept.
+            return outcome is RunReport report ? StatusAnswer.Sanitized(report, resolved.Values) : outcome;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -102,9 +110,6 @@ public sealed partial class TargetCaller(
             return new RetryLater($"unexpected {ex.GetType().Name} in target {target.Name}");
         }
     }
-
-    private static string Masked(string text, Dictionary<string, string> secrets) =>
-        secrets.Values.Where(v => v.Length >= 4).Aggregate(text, (masked, secret) => masked.Replace(secret, "***", StringComparison.Ordinal));
 
     [LoggerMessage(3006, LogLevel.Error, "Target {Target} threw; the delivery will be retried.")]
     private static partial void LogTargetBug(ILogger logger, Exception exception, string target);

@@ -19,4 +19,8 @@ public sealed record AttemptRecord(
 
     /// <summary>n when the attempt belongs to the n-th replay of a dead letter.</summary>
     public int? Replay { get; init; }
+
+    /// <summary>For an <c>onFailure</c> call: the target called, and the run it was about.</summary>
+    public string? Notified { get; init; }
+    public string? AboutRun { get; init; }
 }

@@ -57,12 +57,15 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
             await UpdateAsync(envelope, timeline =>
             {
                 var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
+                // A first status check can be recorded before the delivery that queued it (another worker, a slow
+                // write): what it saw of the same run stands.
+                var checkedRun = state == EventStatus.Delivered && run is not null && current.Run is { Checks: > 0 } known && known.Id == run.Id ? known : null;
                 return WithTarget(timeline, current with
                 {
                     Type = targetType ?? current.Type,
-                    State = state,
+                    State = checkedRun is null ? state : EventStatus.OfRun(checkedRun.State),
                     Attempts = [.. current.Attempts, attempt],
-                    Run = state == EventStatus.Delivered ? run : current.Run,
+                    Run = state == EventStatus.Delivered ? checkedRun ?? run : current.Run,
                 });
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -72,18 +75,33 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
     }
 
+    /// <summary>Appends an <c>onFailure</c> call to the timeline of the target whose run it was about.</summary>
+    public async Task RecordNoticeAsync(EventEnvelope envelope, string aboutTarget, AttemptRecord attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await UpdateAsync(envelope, timeline =>
+                Find(timeline, aboutTarget) is { } about ? WithTarget(timeline, about with { Notices = [.. about.Notices, attempt] }) : null,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWriteFailed(logger, ex, envelope.EventId);
+        }
+    }
+
     /// <summary>
-    /// Records what a status check saw of a followed run, and sets the target's state from it. A check of an older
-    /// run (one a redelivery has since replaced with a new run) changes nothing.
+    /// Records what a status check saw of a followed run, and sets the target's state from it. A check of a run that
+    /// a later redelivery superseded (<paramref name="redelivery"/> older than the target's last) changes nothing.
     /// </summary>
-    public async Task RecordRunAsync(EventEnvelope envelope, string target, string? targetType, RunRecord run, CancellationToken cancellationToken)
+    public async Task RecordRunAsync(EventEnvelope envelope, string target, string? targetType, RunRecord run, int redelivery, CancellationToken cancellationToken)
     {
         try
         {
             await UpdateAsync(envelope, timeline =>
             {
                 var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Delivered, []);
-                if (current.Run is { } known && known.Id != run.Id) return null;
+                if (redelivery < current.Redeliveries || current.Run is { } known && known.Id != run.Id) return null;
                 // A redelivery under way (or dead-lettered) keeps its state; the run's news is still kept.
                 var state = current.State is EventStatus.Queued or EventStatus.Retrying or EventStatus.DeadLettered ? current.State : EventStatus.OfRun(run.State);
                 return WithTarget(timeline, current with { Run = run, State = state });

@@ -19,6 +19,9 @@ public sealed record FollowSettings(TimeSpan Every, TimeSpan MaxWait, IReadOnlyL
     public static FollowSettings? Read(ConfigNode target)
     {
         var node = target["follow"];
+        // null is refused, as relay.schema.json refuses it: one verdict whichever checks the file.
+        if (node.Element.ValueKind == System.Text.Json.JsonValueKind.Null) node.Error("must be an object ({\"every\": \"30s\", \"maxWait\": \"6h\"}), true or false");
+        if (target["onFailure"].Element.ValueKind == System.Text.Json.JsonValueKind.Null) target["onFailure"].Error("must be a list of target names");
         var onFailure = target["onFailure"].StringList();
         if (node.Element.ValueKind == System.Text.Json.JsonValueKind.False)
         {

@@ -75,19 +75,27 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
     {
         const string skipped = "RudderStack answered 409: a sync is already running (onConflict: skip)";
         if (follow is null) return new Delivered(skipped) { HttpStatus = 409 };
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connectionUrl, "syncs?status=running"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
-        using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        using var json = response.IsSuccessStatusCode ? await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false) : null;
-        var root = json?.RootElement ?? default;
-        var list = root.ValueKind == JsonValueKind.Array ? root : StatusAnswer.Get(root, "data") is { ValueKind: JsonValueKind.Array } data ? data : StatusAnswer.Get(root, "syncs");
-        var running = list.ValueKind == JsonValueKind.Array
-            ? list.EnumerateArray().Select(sync => StatusAnswer.Text(StatusAnswer.Get(sync, "id"))).Where(id => id is not null).ToList()
-            : [];
-        return running is [var id]
-            ? new Delivered($"{skipped}; following the running sync {id}") { HttpStatus = 409, DownstreamId = id }
-            : new Delivered($"{skipped}; not followed: RudderStack's list of running syncs {(response.IsSuccessStatusCode ? $"named {running.Count}" : $"answered {(int)response.StatusCode}")}, not one")
-                { HttpStatus = 409 };
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connectionUrl, "syncs?status=running"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Secrets[tokenSecret]);
+            using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var json = response.IsSuccessStatusCode ? await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false) : null;
+            var root = json?.RootElement ?? default;
+            var list = root.ValueKind == JsonValueKind.Array ? root : StatusAnswer.Get(root, "data") is { ValueKind: JsonValueKind.Array } data ? data : StatusAnswer.Get(root, "syncs");
+            var running = list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray().Select(sync => StatusAnswer.Text(StatusAnswer.Get(sync, "id"))).Where(id => id is not null).ToList()
+                : [];
+            return running is [var id]
+                ? new Delivered($"{skipped}; following the running sync {id}") { HttpStatus = 409, DownstreamId = id }
+                : new Delivered($"{skipped}; not followed: RudderStack's list of running syncs {(response.IsSuccessStatusCode ? $"named {running.Count}" : $"answered {(int)response.StatusCode}")}, not one")
+                    { HttpStatus = 409 };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            // The 409 settled it (skip: count it delivered); only the follow is lost, never a reason to start a sync.
+            return new Delivered($"{skipped}; not followed: the list of running syncs did not answer ({ex.GetType().Name})") { HttpStatus = 409 };
+        }
     }
 
     public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)

@@ -41,12 +41,46 @@ public static class StatusAnswer
         _ => null,
     };
 
-    /// <summary>A vendor's error text, one line, capped (it is shown, logged and stored).</summary>
-    public static string? ErrorText(JsonElement element)
+    /// <summary>A vendor's error text as it said it (a message string, or the JSON it sent); cleaned by <see cref="Sanitized"/>.</summary>
+    public static string? ErrorText(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object ? Text(Get(element, "message")) ?? element.GetRawText() : Text(element);
+
+    /// <summary>Longest vendor status word kept (<c>Success</c>, <c>warning</c>, …).</summary>
+    public const int MaxStatusLength = 100;
+
+    /// <summary>Longest vendor link kept (a dbt Cloud run page).</summary>
+    public const int MaxUrlLength = 2048;
+
+    /// <summary>
+    /// What a status API said, made fit to store, log, show and send on: every value the target's secrets hold is
+    /// masked first, then each text becomes one line without control characters and is capped; a link must be https
+    /// and short, or is dropped.
+    /// </summary>
+    public static RunReport Sanitized(RunReport report, IEnumerable<string> secrets)
     {
-        var text = element.ValueKind == JsonValueKind.Object ? Text(Get(element, "message")) ?? element.GetRawText() : Text(element);
+        var values = secrets.Where(v => v.Length >= 4).ToArray();
+        string? Clean(string? text, int max) => text is null ? null : OneLine(Masked(text, values), max);
+        var run = report.Run;
+        var url = run.Url is { Length: <= MaxUrlLength } link && Uri.TryCreate(link, UriKind.Absolute, out var uri) && uri.Scheme == "https" && Masked(link, values) == link
+            ? uri.AbsoluteUri
+            : null;
+        return report with
+        {
+            Detail = Clean(report.Detail, MaxErrorLength)!,
+            Run = run with { VendorStatus = Clean(run.VendorStatus, MaxStatusLength), Error = Clean(run.Error, MaxErrorLength), Url = url },
+        };
+    }
+
+    /// <summary>Every occurrence of each value replaced by <c>***</c>.</summary>
+    public static string Masked(string text, IReadOnlyCollection<string> values) =>
+        values.Aggregate(text, (masked, secret) => masked.Replace(secret, "***", StringComparison.Ordinal));
+
+    /// <summary>One line: control characters become spaces, then capped at <paramref name="max"/> (an ellipsis marks a cut); null when blank.</summary>
+    public static string? OneLine(string text, int max)
+    {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var line = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]).Trim();
-        return line.Length <= MaxErrorLength ? line : line[..MaxErrorLength] + "…";
+        if (line.Length == 0) return null;
+        return line.Length <= max ? line : line[..max] + "…";
     }
 }

@@ -10,6 +10,8 @@ public static class TargetTypes
             [ElementaryTarget.TypeName] = ElementaryTarget.Create,
             [DbtCloudJobTarget.TypeName] = DbtCloudJobTarget.Create,
             [HttpTarget.TypeName] = HttpTarget.Create,
+            [HightouchTarget.TypeName] = HightouchTarget.Create,
+            [CensusTarget.TypeName] = CensusTarget.Create,
         };
 
     /// <summary>Properties every target accepts.</summary>

@@ -100,7 +100,10 @@ public sealed class FollowTests : IAsyncLifetime
         {
             Assert.Equal($"crm-followed run sync_1 failed: {_rudder.FailureText} (dbt run 70000042)", body.RootElement.GetProperty("text").GetString());
         }
-        Assert.Equal(EventStatus.Delivered, timeline.Targets.Single(t => t.Target == "alert").State);
+        // The notice is kept with the run it was about; the alert target is not one of the event's routed targets.
+        var sent = Assert.Single(crm.Notices);
+        Assert.Equal(("alert", EventStatus.Delivered, "sync_1", 200), (sent.Notified, sent.Outcome, sent.AboutRun, sent.HttpStatus));
+        Assert.DoesNotContain(timeline.Targets, t => t.Target == "alert");
         Assert.Equal([("crm-followed", "failed")], runs.Results);
         Assert.Contains(relay.Logs.Entries, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Text.Contains("run sync_1", StringComparison.Ordinal)
             && l.Text.Contains("failed", StringComparison.Ordinal));

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CsCheck;
 using DbtRelay.Delivery;
 using DbtRelay.Targets;
@@ -9,18 +8,25 @@ namespace DbtRelay.Tests.Targets;
 public sealed class StatusAnswerTests
 {
     [Fact]
-    public void A_vendors_error_text_is_kept_as_one_line_of_at_most_500_characters_whatever_it_holds()
+    public void What_a_status_api_says_is_stored_as_capped_single_lines_with_every_secret_masked_whatever_it_holds()
     {
-        Gen.String[Gen.Char, 0, 2000].Sample(text =>
+        const string token = "rs-token-0123456789abcdef";
+        Gen.Select(Gen.String[Gen.Char, 0, 1200], Gen.Int[0, 1200], Gen.String[Gen.Char, 0, 300]).Sample((text, at, status) =>
         {
-            var kept = StatusAnswer.ErrorText(JsonSerializer.SerializeToElement(text));
-            if (kept is null)
+            // The token anywhere, also straddling where the text is cut.
+            var error = text.Insert(Math.Min(at, text.Length), token);
+            var report = new RunReport($"said {status}", new DownstreamRun("sync_1", DownstreamStates.Failed) { Error = error, VendorStatus = status + token });
+
+            var kept = StatusAnswer.Sanitized(report, [token]);
+
+            foreach (var value in new[] { kept.Detail, kept.Run.Error, kept.Run.VendorStatus })
             {
-                Assert.True(string.IsNullOrWhiteSpace(text));
-                return;
+                if (value is null) continue;
+                Assert.DoesNotContain(value, char.IsControl);
+                Assert.DoesNotContain(token[..8], value, StringComparison.Ordinal);
             }
-            Assert.DoesNotContain(kept, char.IsControl);
-            Assert.True(kept.Length <= StatusAnswer.MaxErrorLength + 1, $"{kept.Length} characters kept");
+            Assert.True(kept.Run.Error!.Length <= StatusAnswer.MaxErrorLength + 1, $"{kept.Run.Error.Length} characters kept");
+            Assert.True((kept.Run.VendorStatus?.Length ?? 0) <= StatusAnswer.MaxStatusLength + 1);
         });
     }
 
