@@ -44,4 +44,31 @@ public sealed class FollowThroughHostTests(HostedRelay relay)
         Assert.Contains("records: succeeded 7, failed 3, changed 10, total 10", trace.Out, StringComparison.Ordinal);
         Assert.Matches(@"downstream run \d+: succeeded \(Success\) in 2 min 5 s, 3 status checks", trace.Out);
     }
+
+    [SkippableFact]
+    public async Task A_hightouch_run_and_a_census_run_are_followed_to_their_end_through_delayed_queue_messages()
+    {
+        relay.Require();
+        relay.Hightouch.StatusScript = ["queued", "processing", "success"];
+        relay.Census.StatusScript = ["working", "failed"];
+
+        using var answer = await relay.SendAsync("wev_host_reverse_etl", "720");
+        EventTimeline? timeline = null;
+        await Eventually.True(async () => (timeline = await relay.TimelineAsync("wev_host_reverse_etl")) is { } t
+            && t.Targets.Count == 2 && t.Targets.All(x => x.State is EventStatus.Succeeded or EventStatus.Failed)
+            && t.Targets.Single(x => x.Target == "census-follow").Notices.Count == 1, TimeSpan.FromMinutes(1));
+        await relay.SettledAsync();
+
+        var hightouch = timeline!.Targets.Single(t => t.Target == "hightouch-follow");
+        Assert.Equal((EventStatus.Succeeded, "success", 3), (hightouch.State, hightouch.Run!.VendorStatus, hightouch.Run.Checks));
+        Assert.Equal(20, hightouch.Run.Counts!["succeeded added"]);
+        var census = timeline.Targets.Single(t => t.Target == "census-follow");
+        Assert.Equal((EventStatus.Failed, DownstreamStates.Failed, relay.Census.FailureText), (census.State, census.Run!.State, census.Run.Error));
+        Assert.Single(relay.Http.Received, r => r.PathAndQuery == "/notify/wev_host_reverse_etl");
+        Assert.Equal((1, 1), (relay.Hightouch.Runs.Count, relay.Census.Runs.Count));
+        var trace = await ServeProcess.RunCliAsync(Path.GetTempPath(), new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = relay.Host.FunctionKey },
+            "trace", "wev_host_reverse_etl", "--url", relay.Host.BaseUrl.ToString());
+        Assert.Contains("census-follow (census): failed", trace.Out, StringComparison.Ordinal);
+        Assert.Contains("hightouch-follow (hightouch): succeeded", trace.Out, StringComparison.Ordinal);
+    }
 }

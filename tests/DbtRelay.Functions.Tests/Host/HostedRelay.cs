@@ -23,6 +23,8 @@ public sealed class HostedRelay : IAsyncLifetime
     internal FakeHttpEndpoint Flaky { get; } = new();
     internal FakeHttpEndpoint Refusing { get; } = new(status: 400);
     internal FakeApplicationInsights ApplicationInsights { get; } = new();
+    internal FakeHightouch Hightouch { get; } = new("ht-key", 1127166);
+    internal FakeCensus Census { get; } = new("census-token", 52);
 
     public Azurite Storage { get; } = Azurite.Own();
 
@@ -38,6 +40,8 @@ public sealed class HostedRelay : IAsyncLifetime
             ["Secrets__rudderstack-token"] = "rs-token",
             ["Secrets__elementary-secret"] = "elementary-secret",
             ["Secrets__dbt-api-token"] = "dbt-token",
+            ["Secrets__hightouch-api-key"] = "ht-key",
+            ["Secrets__census-api-token"] = "census-token",
             ["Delivery__InitialDelay"] = "00:00:01",
             ["Delivery__Jitter"] = "0",
             ["Delivery__MaxAttempts"] = "3",
@@ -75,7 +79,9 @@ public sealed class HostedRelay : IAsyncLifetime
               {{{Rudder("crm-dupes", "conn-dupes")}}}, {{{Elem("elementary-dupes", "dupes")}}}, {{{Job("marts-dupes", 502)}}}, {{{Http("http-dupes", this.Http, "dupes")}}},
               {{{Http("flaky", Flaky, "flaky")}}}, {{{Http("refusing", Refusing, "refuses")}}}, {{{Http("ops", this.Http, "ops")}}},
               {{{Http("neighbour", this.Http, "neighbour")}}},
-              {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } }
+              {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
+              "hightouch-follow": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{Hightouch.BaseUrl}}}", "follow": {{{followed}}} },
+              "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} }
               },
               "routes": [
                 { "name": "all-types", "when": { "jobIds": ["100"] }, "targets": ["crm-all", "elementary-all", "marts-all", "http-all"] },
@@ -85,7 +91,8 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "refused", "when": { "jobIds": ["400"] }, "targets": ["refusing"] },
                 { "name": "ops", "when": { "jobIds": ["500"] }, "targets": ["ops"] },
                 { "name": "neighbour", "when": { "jobIds": ["600"] }, "targets": ["neighbour"] },
-                { "name": "followed", "when": { "jobIds": ["710"] }, "targets": ["crm-follow", "marts-follow"] }
+                { "name": "followed", "when": { "jobIds": ["710"] }, "targets": ["crm-follow", "marts-follow"] },
+                { "name": "reverse-etl", "when": { "jobIds": ["720"] }, "targets": ["hightouch-follow", "census-follow"] }
               ] }
             """;
     }
@@ -150,7 +157,7 @@ public sealed class HostedRelay : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         await Storage.DisposeAsync();
         Client.Dispose();
-        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights }) await fake.DisposeAsync();
+        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights, Hightouch, Census }) await fake.DisposeAsync();
     }
 }
 

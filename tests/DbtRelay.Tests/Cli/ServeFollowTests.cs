@@ -18,6 +18,8 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
     private readonly FakeRudderStack _rudder = new(RudderToken, "conn1");
     private readonly FakeDbtCloud _dbt = new(DbtToken, 12345);
     private readonly FakeHttpEndpoint _alert = new();
+    private readonly FakeHightouch _hightouch = new("ht-key-follow", 1127166);
+    private readonly FakeCensus _census = new("census-token-follow", 52);
     private readonly HttpClient _http = new();
 
     private static Dictionary<string, string> Environment => new()
@@ -26,6 +28,8 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         ["Secrets__rudderstack-token"] = RudderToken,
         ["Secrets__dbt-api-token"] = DbtToken,
         ["Secrets__relay-admin-key"] = AdminKey,
+        ["Secrets__hightouch-api-key"] = "ht-key-follow",
+        ["Secrets__census-api-token"] = "census-token-follow",
     };
 
     private async Task<string> ConfigAsync()
@@ -38,9 +42,14 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
                               "timeoutSeconds": 5, "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] },
                 "marts": { "type": "dbt-cloud-job", "accessUrl": "{{{_dbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 12345, "jobId": 77,
                            "token": "dbt-api-token", "timeoutSeconds": 5, "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] },
-                "alert": { "type": "http", "url": "{{{_alert.BaseUrl}}}slack", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } }
+                "alert": { "type": "http", "url": "{{{_alert.BaseUrl}}}slack", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
+                "hightouch": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{_hightouch.BaseUrl}}}",
+                               "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] },
+                "census": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{_census.BaseUrl}}}",
+                            "follow": { "every": "1s", "maxWait": "5m" }, "onFailure": ["alert"] }
               },
-              "routes": [ { "name": "after-run", "when": { "runStatus": ["Success"] }, "targets": ["crm-sync", "marts"] } ] }
+              "routes": [ { "name": "after-run", "when": { "runStatus": ["Success"], "jobIds": ["123"] }, "targets": ["crm-sync", "marts"] },
+                          { "name": "reverse-etl", "when": { "runStatus": ["Success"], "jobIds": ["124"] }, "targets": ["hightouch", "census"] } ] }
             """);
         return path;
     }
@@ -85,9 +94,36 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.Contains("wev_followed", events, StringComparison.Ordinal);
     }
 
-    private async Task SendAsync(ServeProcess serve, string eventId)
+    [Fact]
+    public async Task Hightouch_and_census_runs_are_followed_to_their_end_and_trace_shows_them()
     {
-        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId));
+        _hightouch.StatusScript = ["queued", "querying", "processing", "warning"];
+        _census.StatusScript = ["queued", "working", "failed"];
+        var config = await ConfigAsync();
+        await using var serve = await ServeProcess.StartAsync(config, ["--data", Path.Combine(_folder, "relay.db")], Environment);
+        var api = new Uri(serve.Webhook.GetLeftPart(UriPartial.Authority));
+
+        await SendAsync(serve, "wev_reverse_etl", jobId: "124");
+        await Eventually.True(async () => (await TimelineAsync(api, "wev_reverse_etl")) is { } timeline
+            && timeline.Targets.All(t => t.State is EventStatus.Failed or EventStatus.Succeeded) && !_alert.Received.IsEmpty, TimeSpan.FromSeconds(60));
+
+        var (exit, trace, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey },
+            "trace", "wev_reverse_etl", "--url", api.ToString());
+        Assert.True(exit == 0, error);
+        log.WriteLine(trace);
+        Assert.Contains("hightouch (hightouch): succeeded", trace, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run 4827261: succeeded \(warning\) in 42 s, 4 status checks", trace);
+        Assert.Contains("records: succeeded added 20, succeeded changed 95, succeeded removed 0, failed added 0, failed changed 5", trace, StringComparison.Ordinal);
+        Assert.Contains("census (census): failed", trace, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run 95: failed in 1 min 22 s, 3 status checks", trace);
+        Assert.Contains("error: The array field being used does not appear to be valid JSON", trace, StringComparison.Ordinal);
+        Assert.Contains("census failed: The array field", Assert.Single(_alert.Received).BodyText, StringComparison.Ordinal);
+        Assert.Equal((1, 1), (_hightouch.Runs.Count, _census.Runs.Count));
+    }
+
+    private async Task SendAsync(ServeProcess serve, string eventId, string jobId = "123")
+    {
+        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId, jobId: jobId));
         using var request = new HttpRequestMessage(HttpMethod.Post, serve.Webhook) { Content = new ByteArrayContent(body) };
         request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
         using var response = await _http.SendAsync(request);
@@ -110,6 +146,8 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         await _rudder.DisposeAsync();
         await _dbt.DisposeAsync();
         await _alert.DisposeAsync();
+        await _hightouch.DisposeAsync();
+        await _census.DisposeAsync();
         try
         {
             Directory.Delete(_folder, recursive: true);
