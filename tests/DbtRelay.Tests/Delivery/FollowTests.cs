@@ -130,6 +130,18 @@ public sealed class FollowTests : IAsyncLifetime
         Assert.StartsWith("https://cloud.getdbt.com/deploy/", marts.Run.Url, StringComparison.Ordinal);
         Assert.Equal(3, _dbt.StatusChecks);
         Assert.Single(_alert.Received);
+
+        // A second event whose run is cancelled in dbt Cloud (status 30).
+        _dbt.StatusScript = [30];
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_follow_cancelled", runId: "70000077"));
+        await relay.RunDueAsync();
+        relay.Time.Advance(TimeSpan.FromMinutes(1));
+        await relay.RunDueAsync();
+        var cancelled = (await relay.Services.GetRequiredService<DeliveryHistory>().GetAsync("wev_follow_cancelled", default))!;
+        var run = cancelled.Targets.Single().Run!;
+        Assert.Equal((EventStatus.Failed, DownstreamStates.Cancelled, "Cancelled"), (cancelled.Status, run.State, run.VendorStatus));
+        Assert.Equal(2, _alert.Received.Count);
+        Assert.Contains("cancelled", _alert.Received.Last().BodyText, StringComparison.Ordinal);
     }
 
     [Fact]
