@@ -81,7 +81,7 @@ internal static class CheckCommand
                 var at = $"$.targets.{target.Name}.{field.Name}";
                 if (field.Value.ValueKind != System.Text.Json.JsonValueKind.String) continue;
                 var text = field.Value.GetString()!;
-                if (text.Contains("YOUR_", StringComparison.Ordinal) || (Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Host == "example.com"))
+                if (text.Contains("YOUR_", StringComparison.Ordinal) || text == "00000000-0000-0000-0000-000000000000" || (Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Host == "example.com"))
                 {
                     yield return $"{at} is still init's placeholder ({text}): put the real value there.";
                 }

@@ -43,6 +43,12 @@ internal static class InitCommand
             ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
             ["description"] = "Triggers a Census (Fivetran Activations) sync and follows the run to its end. syncId: the sync's id; token: the secret name of a workspace API token.",
         },
+        ["powerbi-refresh"] = () => new JsonObject
+        {
+            ["type"] = "powerbi-refresh", ["groupId"] = "00000000-0000-0000-0000-000000000000", ["datasetId"] = "00000000-0000-0000-0000-000000000000",
+            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+            ["description"] = "Refreshes a Power BI semantic model and follows the refresh to its end. groupId and datasetId: from the model's URL; signs in with the app's Azure identity (az login for serve).",
+        },
         ["http"] = () => new JsonObject
         {
             ["type"] = "http", ["method"] = "POST", ["url"] = "https://example.com/hooks/dbt",

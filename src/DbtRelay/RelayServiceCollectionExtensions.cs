@@ -35,10 +35,11 @@ public static class RelayServiceCollectionExtensions
 
         services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         var keyVault = configuration.GetSection(KeyVaultOptions.Section).Get<KeyVaultOptions>() ?? new KeyVaultOptions();
+        // The app's identity, for Key Vault and for targets that sign in with Entra ID (Power BI). Tests (and unusual
+        // deployments) may register their own credential or client options first.
+        services.TryAddSingleton(_ => AzureCredentials.Create(keyVault.ClientId));
         if (keyVault.Enabled && Uri.TryCreate(keyVault.Uri, UriKind.Absolute, out var vaultUri))
         {
-            // Tests (and unusual deployments) may register their own credential or client options first.
-            services.TryAddSingleton(_ => AzureCredentials.Create(keyVault.ClientId));
             services.TryAddSingleton(sp => new SecretClient(vaultUri, sp.GetRequiredService<TokenCredential>(),
                 sp.GetService<SecretClientOptions>() ?? new SecretClientOptions()));
             services.TryAddSingleton<ISecretStore>(sp => new CachingSecretStore(

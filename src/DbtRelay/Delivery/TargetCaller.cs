@@ -14,6 +14,7 @@ public sealed partial class TargetCaller(
     RelayConfig config,
     TargetSecrets secrets,
     IHttpClientFactory httpClients,
+    Azure.Core.TokenCredential credential,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
     ILogger<TargetCaller> logger)
@@ -87,7 +88,10 @@ public sealed partial class TargetCaller(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.Timeout);
         using var values = new TemplateValues(delivery.Event, config.Vars, resolved, delivery.Notice);
-        var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger, resumed);
+        var call = new TargetCall(delivery.Event, delivery.Attempt, delivery.Redelivery, values, resolved, httpClients.CreateClient(HttpClientName), time, logger, resumed)
+        {
+            Credential = credential,
+        };
         try
         {
             var outcome = await invoke(call, timeout.Token).ConfigureAwait(false);

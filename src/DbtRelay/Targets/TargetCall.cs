@@ -19,6 +19,9 @@ public sealed record TargetCall(
     ILogger Logger,
     bool Resumed = false)
 {
+    /// <summary>The host's Azure identity (managed identity in Azure), for targets that sign in with Entra ID.</summary>
+    public Azure.Core.TokenCredential? Credential { get; init; }
+
     /// <summary>
     /// Sends without buffering the answer: a target reads what it needs through <see cref="HttpOutcomes"/>, which
     /// reads at most <see cref="HttpOutcomes.MaxAnswerBytes"/>, so a downstream cannot make the relay hold its body.

@@ -12,6 +12,7 @@ public static class TargetTypes
             [HttpTarget.TypeName] = HttpTarget.Create,
             [HightouchTarget.TypeName] = HightouchTarget.Create,
             [CensusTarget.TypeName] = CensusTarget.Create,
+            [PowerBiRefreshTarget.TypeName] = PowerBiRefreshTarget.Create,
         };
 
     /// <summary>Properties every target accepts.</summary>

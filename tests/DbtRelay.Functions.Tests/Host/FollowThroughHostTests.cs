@@ -71,4 +71,24 @@ public sealed class FollowThroughHostTests(HostedRelay relay)
         Assert.Contains("census-follow (census): failed", trace.Out, StringComparison.Ordinal);
         Assert.Contains("hightouch-follow (hightouch): succeeded", trace.Out, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task A_power_bi_refresh_signed_in_as_the_function_apps_managed_identity_is_followed_to_its_end()
+    {
+        relay.Require();
+        relay.PowerBi.StatusScript = ["Unknown", "Failed"];
+
+        using var answer = await relay.SendAsync("wev_host_powerbi", "730");
+        EventTimeline? timeline = null;
+        await Eventually.True(async () => (timeline = await relay.TimelineAsync("wev_host_powerbi")) is { Status: EventStatus.Failed } t
+            && t.Targets.Single().Notices.Count == 1, TimeSpan.FromMinutes(1));
+        await relay.SettledAsync();
+
+        var model = timeline!.Targets.Single();
+        Assert.Equal((DownstreamStates.Failed, "Failed", 2), (model.Run!.State, model.Run.VendorStatus, model.Run.Checks));
+        Assert.Equal("ModelRefreshFailed_CredentialsNotSpecified: The credentials for the data source are missing.", model.Run.Error);
+        Assert.Equal(1, relay.PowerBi.Refreshes);
+        // Azure.Identity in the worker found the identity endpoint through the platform's variables and asked for Power BI's audience.
+        Assert.Contains(relay.Identity.Received, r => r.PathAndQuery.Contains("resource=https://analysis.windows.net/powerbi/api", StringComparison.Ordinal));
+    }
 }

@@ -25,6 +25,13 @@ public sealed class HostedRelay : IAsyncLifetime
     internal FakeApplicationInsights ApplicationInsights { get; } = new();
     internal FakeHightouch Hightouch { get; } = new("ht-key", 1127166);
     internal FakeCensus Census { get; } = new("census-token", 52);
+    internal FakePowerBi PowerBi { get; } = new(PowerBiGroup, PowerBiDataset);
+
+    /// <summary>The identity endpoint the platform gives the app (IDENTITY_ENDPOINT / IDENTITY_HEADER).</summary>
+    internal FakeManagedIdentity Identity { get; } = new("00000000-0000-0000-0000-0000000000a1");
+
+    public const string PowerBiGroup = "f089354e-8366-4e18-aea3-4cb4a3a50b48";
+    public const string PowerBiDataset = "cfafbeb1-8037-4d0c-896e-a46fb27ff229";
 
     public Azurite Storage { get; } = Azurite.Own();
 
@@ -58,7 +65,7 @@ public sealed class HostedRelay : IAsyncLifetime
         await Storage.InitializeAsync();
         Queues = StorageClients.FromConnectionString(Storage.ConnectionString);
         Host = await FunctionsHost.StartAsync(RelayJson(), Storage.ConnectionString,
-            Settings(("APPLICATIONINSIGHTS_CONNECTION_STRING", ApplicationInsights.ConnectionString)));
+            Settings([("APPLICATIONINSIGHTS_CONNECTION_STRING", ApplicationInsights.ConnectionString), .. Identity.Environment.Select(e => (e.Key, e.Value))]));
     }
 
     private string RelayJson()
@@ -81,7 +88,8 @@ public sealed class HostedRelay : IAsyncLifetime
               {{{Http("neighbour", this.Http, "neighbour")}}},
               {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
               "hightouch-follow": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{Hightouch.BaseUrl}}}", "follow": {{{followed}}} },
-              "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} }
+              "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} },
+              "model-follow": { "type": "powerbi-refresh", "groupId": "{{{PowerBiGroup}}}", "datasetId": "{{{PowerBiDataset}}}", "baseUrl": "{{{PowerBi.BaseUrl}}}", "follow": {{{followed}}} }
               },
               "routes": [
                 { "name": "all-types", "when": { "jobIds": ["100"] }, "targets": ["crm-all", "elementary-all", "marts-all", "http-all"] },
@@ -92,7 +100,8 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "ops", "when": { "jobIds": ["500"] }, "targets": ["ops"] },
                 { "name": "neighbour", "when": { "jobIds": ["600"] }, "targets": ["neighbour"] },
                 { "name": "followed", "when": { "jobIds": ["710"] }, "targets": ["crm-follow", "marts-follow"] },
-                { "name": "reverse-etl", "when": { "jobIds": ["720"] }, "targets": ["hightouch-follow", "census-follow"] }
+                { "name": "reverse-etl", "when": { "jobIds": ["720"] }, "targets": ["hightouch-follow", "census-follow"] },
+                { "name": "semantic-model", "when": { "jobIds": ["730"] }, "targets": ["model-follow"] }
               ] }
             """;
     }
@@ -157,7 +166,7 @@ public sealed class HostedRelay : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         await Storage.DisposeAsync();
         Client.Dispose();
-        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights, Hightouch, Census }) await fake.DisposeAsync();
+        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights, Hightouch, Census, PowerBi, Identity }) await fake.DisposeAsync();
     }
 }
 

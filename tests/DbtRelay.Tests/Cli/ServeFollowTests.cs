@@ -83,11 +83,12 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.Contains("status: failed", trace, StringComparison.Ordinal);
         Assert.Contains("onFailure → alert about run sync_1: delivered", trace, StringComparison.Ordinal);
         Assert.Contains("crm-sync (rudderstack-retl): failed", trace, StringComparison.Ordinal);
-        Assert.Matches(@"downstream run sync_1: failed in [\d.]+ s, 5 status checks", trace);
+        Assert.Matches(@"downstream run sync_1: failed in [\d.]+ s, \d status checks", trace);
         Assert.Contains("records: succeeded 7, failed 3, changed 10, total 10", trace, StringComparison.Ordinal);
         Assert.Contains("error: Destination rejected 3 records: invalid email", trace, StringComparison.Ordinal);
         Assert.Contains("marts (dbt-cloud-job): succeeded", trace, StringComparison.Ordinal);
-        Assert.Matches(@"downstream run 9000\d\d: succeeded \(Success\) in 2 min 5 s, 5 status checks", trace);
+        // A check in flight at the kill may have reached the fake before the relay recorded it: its count varies.
+        Assert.Matches(@"downstream run 9000\d\d: succeeded \(Success\) in 2 min 5 s, \d status checks", trace);
         var (listed, events, _) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey },
             "events", "--status", "failed", "--url", api.ToString());
         Assert.Equal(0, listed);
@@ -119,6 +120,40 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.Contains("error: The array field being used does not appear to be valid JSON", trace, StringComparison.Ordinal);
         Assert.Contains("census failed: The array field", Assert.Single(_alert.Received).BodyText, StringComparison.Ordinal);
         Assert.Equal((1, 1), (_hightouch.Runs.Count, _census.Runs.Count));
+    }
+
+    [Fact]
+    public async Task A_power_bi_refresh_signed_in_with_azure_identitys_managed_identity_is_followed_to_its_end()
+    {
+        const string group = "f089354e-8366-4e18-aea3-4cb4a3a50b48", dataset = "cfafbeb1-8037-4d0c-896e-a46fb27ff229", clientId = "11111111-2222-3333-4444-555555555555";
+        await using var powerBi = new FakePowerBi(group, dataset) { StatusScript = ["Unknown", "Completed"] };
+        await using var identity = new FakeManagedIdentity(clientId);
+        var config = Path.Combine(_folder, "powerbi.json");
+        await File.WriteAllTextAsync(config, $$$"""
+            { "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "sales-model": { "type": "powerbi-refresh", "groupId": "{{{group}}}", "datasetId": "{{{dataset}}}", "baseUrl": "{{{powerBi.BaseUrl}}}",
+                                            "managedIdentityClientId": "{{{clientId}}}", "follow": { "every": "1s", "maxWait": "5m" } } },
+              "routes": [ { "name": "after-run", "when": { "runStatus": ["Success"] }, "targets": ["sales-model"] } ] }
+            """);
+        // The variables App Service and Functions give an app: Azure.Identity finds the identity endpoint through them.
+        var environment = Environment;
+        foreach (var (key, value) in identity.Environment) environment[key] = value;
+        await using var serve = await ServeProcess.StartAsync(config, ["--in-memory"], environment);
+        var api = new Uri(serve.Webhook.GetLeftPart(UriPartial.Authority));
+
+        await SendAsync(serve, "wev_powerbi");
+        await Eventually.True(async () => (await TimelineAsync(api, "wev_powerbi"))?.Status == EventStatus.Succeeded, TimeSpan.FromSeconds(30));
+
+        var (exit, trace, error) = await ServeProcess.RunCliAsync(_folder, new Dictionary<string, string> { ["DBT_RELAY_ADMIN_KEY"] = AdminKey },
+            "trace", "wev_powerbi", "--url", api.ToString());
+        Assert.True(exit == 0, error);
+        log.WriteLine(trace);
+        Assert.Contains("sales-model (powerbi-refresh): succeeded", trace, StringComparison.Ordinal);
+        Assert.Matches(@"downstream run [0-9a-f-]{36}: succeeded \(Completed\) in 1 min 15 s, 2 status checks", trace);
+        Assert.True(identity.TokensIssued >= 1);
+        Assert.Contains(identity.Received, r => r.PathAndQuery.Contains($"client_id={clientId}", StringComparison.Ordinal)
+            && r.PathAndQuery.Contains("resource=https://analysis.windows.net/powerbi/api", StringComparison.Ordinal));
+        Assert.Equal(1, powerBi.Refreshes);
     }
 
     private async Task SendAsync(ServeProcess serve, string eventId, string jobId = "123")
