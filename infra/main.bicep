@@ -198,4 +198,7 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+// Power BI: add this identity to the workspace of each refreshed semantic model (README, "Power BI").
+output AZURE_APP_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_APP_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output DBT_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/dbt/webhook'

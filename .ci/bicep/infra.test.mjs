@@ -213,6 +213,9 @@ test('names derive from uniqueString and carry azd tags; outputs give the webhoo
   assert.match(one(functionApp, 'Microsoft.Web/sites').tags, /'azd-service-name', 'api'/);
   const names = Object.keys(main.outputs);
   assert.ok(names.includes('DBT_WEBHOOK_URL'));
+  // What a Power BI admin needs to add the app's identity to a workspace (README, "Power BI").
+  assert.match(main.outputs.AZURE_APP_IDENTITY_PRINCIPAL_ID.value, /'identity'.*\.outputs\.principalId\.value/);
+  assert.match(main.outputs.AZURE_APP_IDENTITY_CLIENT_ID.value, /'identity'.*\.outputs\.clientId\.value/);
   for (const name of names) assert.doesNotMatch(name, /SECRET|KEY$|PASSWORD|CONNECTION/i);
 });
 
