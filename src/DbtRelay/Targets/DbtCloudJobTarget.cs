@@ -83,7 +83,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
         using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var outcome = HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow());
+        var outcome = CooledDown(HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow()));
         if (outcome is not Delivered) return outcome;
         var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false);
         return new Delivered($"started dbt Cloud run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
@@ -119,7 +119,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         if (!response.IsSuccessStatusCode)
         {
             // Without the lookup a trigger could start the job twice: wait for dbt Cloud to answer it.
-            var lookup = HttpOutcomes.Classify(response, "dbt Cloud (run lookup)", call.Time.GetUtcNow());
+            var lookup = CooledDown(HttpOutcomes.Classify(response, "dbt Cloud (run lookup)", call.Time.GetUtcNow()));
             return lookup is Failed ? lookup : new RetryLater($"{lookup.Detail}; not triggering until the lookup works", (lookup as RetryLater)?.After);
         }
         using var json = await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
@@ -152,8 +152,16 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{accessUrl.AbsoluteUri.TrimEnd('/')}/api/v2/accounts/{accountId}/runs/{id}/"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
         using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return await StatusAnswer.ReadAsync(response, "dbt Cloud (run status)", call.Time.GetUtcNow(), body => ReadRun(StatusAnswer.Get(body, "data"), runId), cancellationToken).ConfigureAwait(false);
+        return CooledDown(await StatusAnswer.ReadAsync(response, "dbt Cloud (run status)", call.Time.GetUtcNow(), body => ReadRun(StatusAnswer.Get(body, "data"), runId), cancellationToken)
+            .ConfigureAwait(false));
     }
+
+    /// <summary>How long dbt Cloud wants callers to wait after it rate-limited them; its 429 carries no Retry-After.</summary>
+    public static readonly TimeSpan RateLimitCooldown = TimeSpan.FromMinutes(5);
+
+    private static TargetOutcome CooledDown(TargetOutcome outcome) => outcome is RetryLater { HttpStatus: 429, After: null } limited
+        ? limited with { Detail = $"{limited.Detail}; waiting dbt Cloud's 5-minute cooldown", After = RateLimitCooldown }
+        : outcome;
 
     /// <summary>dbt Cloud run status codes: 1 queued, 2 starting, 3 running, 10 success, 20 error, 30 cancelled.</summary>
     private static DownstreamRun? ReadRun(JsonElement run, string runId)

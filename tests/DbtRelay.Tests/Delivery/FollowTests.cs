@@ -302,6 +302,30 @@ public sealed class FollowTests : IAsyncLifetime
         Assert.Contains("already started by an earlier attempt", marts.Attempts[^1].Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_dbt_cloud_429_without_retry_after_waits_its_five_minute_cooldown_for_the_trigger_and_the_status_check()
+    {
+        _dbt.Script(new ScriptedAnswer(429));
+        _dbt.StatusFailures.Enqueue(429);
+        _dbt.StatusScript = [10];
+        await using var relay = new RelayHarness(Config(targets: "\"marts-followed\""), Secrets);
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: EventId));
+        await relay.RunDueAsync();
+        Assert.Equal(TimeSpan.FromMinutes(5), Assert.Single(relay.Time.PendingDelays()));
+        relay.Time.Advance(TimeSpan.FromMinutes(5));
+        await relay.RunDueAsync();
+        relay.Time.Advance(TimeSpan.FromMinutes(1));
+        await relay.RunDueAsync(); // the first check gets a 429: the next one waits the cooldown, not the 1-minute interval
+        Assert.Equal(TimeSpan.FromMinutes(5), Assert.Single(relay.Time.PendingDelays()));
+        relay.Time.Advance(TimeSpan.FromMinutes(5));
+        await relay.RunDueAsync();
+
+        var marts = await TimelineAsync(relay, "marts-followed");
+        Assert.Equal((EventStatus.Succeeded, 1), (marts.State, _dbt.Runs.Count));
+        Assert.Contains("5-minute cooldown", marts.Attempts[0].Detail, StringComparison.Ordinal);
+    }
+
     private static async Task<TargetTimeline> TimelineAsync(RelayHarness relay, string target = "crm-followed") =>
         (await relay.Services.GetRequiredService<DeliveryHistory>().GetAsync(EventId, default))!.Targets.Single(t => t.Target == target);
 
