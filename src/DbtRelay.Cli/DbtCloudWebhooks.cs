@@ -13,7 +13,12 @@ namespace DbtRelay.Cli;
 /// </summary>
 internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long accountId, string token)
 {
-    public sealed record Subscription(string Id, string Name, string ClientUrl, IReadOnlyList<string> EventTypes, IReadOnlyList<string> JobIds, bool Active);
+    /// <summary>One subscription; <see cref="HttpStatusCode"/> and <see cref="DispatchedAt"/> describe its last delivery, when there was one.</summary>
+    public sealed record Subscription(string Id, string Name, string ClientUrl, IReadOnlyList<string> EventTypes, IReadOnlyList<string> JobIds, bool Active)
+    {
+        public string? HttpStatusCode { get; init; }
+        public string? DispatchedAt { get; init; }
+    }
 
     private Uri Url(string path) => new(accessUrl, $"api/v3/accounts/{accountId}/{path}");
 
@@ -93,7 +98,11 @@ internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long acco
         data["client_url"]?.ToString() ?? "",
         data["event_types"] is JsonArray events ? [.. events.Select(e => e!.ToString())] : [],
         data["job_ids"] is JsonArray jobs ? [.. jobs.Select(j => j!.ToString())] : [],
-        data["active"]?.GetValue<bool>() ?? false);
+        data["active"]?.GetValue<bool>() ?? false)
+    {
+        HttpStatusCode = data["http_status_code"]?.ToString() is { Length: > 0 and <= 8 } code ? code : null,
+        DispatchedAt = data["dispatched_at"]?.ToString() is { Length: > 0 and <= 40 } at ? at : null,
+    };
 
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken cancellationToken) =>
         (await SendWithExtraAsync(method, path, body, cancellationToken)).Data;

@@ -27,9 +27,17 @@ internal static class WebhooksCommand
         command.Subcommands.Add(Simple("list", "List the account's webhook subscriptions.", accessUrl, accountId, null, output, error,
             async (api, _, ct) =>
             {
-                foreach (var s in await api.ListAsync(ct))
+                var subscriptions = await api.ListAsync(ct);
+                foreach (var s in subscriptions)
                 {
-                    output.WriteLine($"{s.Id}  {s.Name}  {(s.Active ? "active" : "inactive")}  {string.Join(",", s.EventTypes)}  jobs [{string.Join(",", s.JobIds)}]  → {s.ClientUrl}");
+                    var last = s.DispatchedAt is null ? "no delivery yet" : $"last delivery {s.DispatchedAt}: HTTP {s.HttpStatusCode ?? "?"}";
+                    output.WriteLine($"{s.Id}  {s.Name}  {(s.Active ? "active" : "inactive")}  {string.Join(",", s.EventTypes)}  jobs [{string.Join(",", s.JobIds)}]  → {s.ClientUrl}  ({last})");
+                }
+                foreach (var s in subscriptions.Where(s => !s.Active))
+                {
+                    // dbt turns a subscription off after 5 failed deliveries in a row, and tells nobody.
+                    error.WriteLine($"warning: {s.Id} ({s.Name}) is inactive: dbt Cloud deactivates a subscription after 5 failed deliveries in a row"
+                        + $"{(s.HttpStatusCode is { } code ? $" (its last answer was HTTP {code})" : "")}; no event reaches {s.ClientUrl} until it is turned on again in dbt Cloud (Account settings → Webhooks).");
                 }
             }));
         var id = new Argument<string>("id") { Description = "The subscription id (dbt-relay webhooks list)." };

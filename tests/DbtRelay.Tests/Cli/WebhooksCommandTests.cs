@@ -142,4 +142,28 @@ public sealed class WebhooksCommandTests : IAsyncLifetime
         await _dbt.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
+
+    [Fact]
+    public async Task List_shows_each_subscriptions_last_delivery_and_warns_about_one_dbt_deactivated()
+    {
+        _dbt.Subscriptions["wsu_live"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "wsu_live", ["name"] = "relay", ["event_types"] = new System.Text.Json.Nodes.JsonArray("job.run.completed"),
+            ["client_url"] = "https://relay.example.net/api/dbt/webhook", ["job_ids"] = new System.Text.Json.Nodes.JsonArray(), ["active"] = true,
+            ["http_status_code"] = "202", ["dispatched_at"] = "2026-12-07T05:00:00.000Z",
+        };
+        _dbt.Subscriptions["wsu_dead"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "wsu_dead", ["name"] = "old relay", ["event_types"] = new System.Text.Json.Nodes.JsonArray("job.run.completed"),
+            ["client_url"] = "https://old.example.net/api/dbt/webhook", ["job_ids"] = new System.Text.Json.Nodes.JsonArray(), ["active"] = false,
+            ["http_status_code"] = "503", ["dispatched_at"] = "2026-12-06T23:10:00.000Z",
+        };
+
+        var (exit, output, error) = await RunAsync(Token, "list", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("wsu_live  relay  active  job.run.completed  jobs []  → https://relay.example.net/api/dbt/webhook  (last delivery 2026-12-07T05:00:00.000Z: HTTP 202)", output, StringComparison.Ordinal);
+        Assert.Contains("warning: wsu_dead (old relay) is inactive: dbt Cloud deactivates a subscription after 5 failed deliveries in a row (its last answer was HTTP 503)", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("wsu_live", error, StringComparison.Ordinal);
+    }
 }
