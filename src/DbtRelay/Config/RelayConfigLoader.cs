@@ -174,7 +174,15 @@ public static class RelayConfigLoader
     private static RouteCondition? ReadCondition(ConfigNode when)
     {
         if (when.Exists && !when.ExpectObject()) return null;
-        when.AllowOnly("eventTypes", "runStatus", "jobIds", "environmentIds", "projectIds");
+        when.AllowOnly("eventTypes", "runStatus", "jobIds", "environmentIds", "projectIds", "fields");
+        var fields = new List<FieldCondition>();
+        if (when["fields"].ExpectObject(required: false))
+        {
+            foreach (var field in when["fields"].Element.EnumerateObject())
+            {
+                if (FieldCondition.Read(field.Name, when["fields"][field.Name]) is { } condition) fields.Add(condition);
+            }
+        }
         var eventTypes = when["eventTypes"].StringList();
         var statuses = new HashSet<int>();
         var statusNode = when["runStatus"];
@@ -194,6 +202,6 @@ public static class RelayConfigLoader
             statuses,
             when["jobIds"].StringList().ToHashSet(StringComparer.Ordinal),
             when["environmentIds"].StringList().ToHashSet(StringComparer.Ordinal),
-            when["projectIds"].StringList().ToHashSet(StringComparer.Ordinal));
+            when["projectIds"].StringList().ToHashSet(StringComparer.Ordinal)) { Fields = fields };
     }
 }

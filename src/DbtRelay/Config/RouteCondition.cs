@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Config;
@@ -16,6 +17,9 @@ public sealed record RouteCondition(
     IReadOnlySet<string> EnvironmentIds,
     IReadOnlySet<string> ProjectIds)
 {
+    /// <summary>Conditions on any other field of the event (<c>when.fields</c>), all of which must hold.</summary>
+    public IReadOnlyList<FieldCondition> Fields { get; init; } = [];
+
     public const string Completed = "job.run.completed";
     public const string Errored = "job.run.errored";
     public const string Started = "job.run.started";
@@ -31,7 +35,9 @@ public sealed record RouteCondition(
         if (!Matches(JobIds, e.JobId)) return $"jobId {e.JobId ?? "(none)"} is not one of [{string.Join(", ", JobIds)}]";
         if (!Matches(EnvironmentIds, e.EnvironmentId)) return $"environmentId {e.EnvironmentId ?? "(none)"} is not one of [{string.Join(", ", EnvironmentIds)}]";
         if (!Matches(ProjectIds, e.ProjectId)) return $"projectId {e.ProjectId ?? "(none)"} is not one of [{string.Join(", ", ProjectIds)}]";
-        return null;
+        if (Fields.Count == 0) return null;
+        using var body = JsonDocument.Parse(e.Body);
+        return Fields.Select(f => f.WhyNot(body.RootElement)).FirstOrDefault(why => why is not null);
     }
 
     /// <summary>Can one errored run fire this route twice (once for completed, once for errored)?</summary>

@@ -85,4 +85,17 @@ public sealed class DeliveryThroughHostTests(HostedRelay relay)
             .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"DequeueCount: (\d+)").Groups[1].Value).Order();
         Assert.Equal(["1", "2", "3", "4", "5"], tries);
     }
+
+    [SkippableFact]
+    public async Task Routes_test_any_field_of_the_event_and_the_history_says_which_field_did_not_match()
+    {
+        relay.Require();
+
+        using var answer = await relay.SendAsync("wev_host_fields", "740");
+        var timeline = await relay.WaitForAsync("wev_host_fields", EventStatus.Delivered, targets: 1);
+        await relay.SettledAsync();
+
+        Assert.Equal(1, relay.Http.Calls("POST", "/fields/wev_host_fields"));
+        Assert.Equal(["fields-staging: data.environmentName 'Production' is not one of [Staging]"], timeline.NotMatched.Where(n => n.StartsWith("fields-", StringComparison.Ordinal)));
+    }
 }

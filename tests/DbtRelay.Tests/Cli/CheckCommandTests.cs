@@ -44,6 +44,25 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Explains_a_field_condition_that_an_event_does_not_meet()
+    {
+        var config = Write("relay.json", """
+            { "webhooks": [ { "name": "p", "secret": "s" } ],
+              "targets": { "a": { "type": "http", "url": "https://example.com/a" } },
+              "routes": [
+                { "name": "prod-only", "when": { "fields": { "data.environmentName": "Production", "data.projectName": { "glob": "Ana*" } } }, "targets": ["a"] },
+                { "name": "staging", "when": { "fields": { "data.environmentName": { "oneOf": ["Staging", "QA"] } } }, "targets": ["a"] } ] }
+            """);
+        var eventFile = Write("event.json", DbtPayloads.Completed(jobId: "123"));
+
+        var (exit, output, _) = await RunAsync("check", "--config", config, "--event", eventFile);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("fires   prod-only → a", output);
+        Assert.Contains("skips   staging: data.environmentName 'Production' is not one of [Staging, QA]", output);
+    }
+
+    [Fact]
     public async Task Fails_with_every_problem_and_its_path()
     {
         var config = Write("bad.json", """{ "webhooks": [ { "name": "p" } ], "targets": { "x": { "type": "ftp" } }, "routes": [ { "targets": ["y"] } ] }""");

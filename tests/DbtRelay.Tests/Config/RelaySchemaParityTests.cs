@@ -26,6 +26,10 @@ public sealed class RelaySchemaParityTests
         { "the Functions app's local relay.local.json", File.ReadAllText(Path.Combine(Repository.Root(), "src", "DbtRelay.Functions", "relay.local.json")) },
         { "serve's demo", DemoRelay.Config("http://127.0.0.1:7071") },
         { "a minimal dbt-cloud-job config", Valid },
+        { "field conditions of every kind", Valid.Replace("\"runStatus\": [\"Success\"]", """
+            "runStatus": ["Success"], "fields": { "data.environmentName": "Production", "data.jobId": ["1", 2],
+              "webhookName": { "notOneOf": ["sandbox"] }, "data.projectName": { "glob": "analytics-*" }, "data.runReason": { "regex": "^Triggered" } }
+            """, StringComparison.Ordinal) },
     };
 
     public static TheoryData<string, string> Broken => new()
@@ -40,6 +44,10 @@ public sealed class RelaySchemaParityTests
         { "a missing required property", Valid.Replace("\"jobId\": 2, ", "", StringComparison.Ordinal) },
         { "no webhooks", Valid.Replace("[ { \"name\": \"prod\", \"secret\": \"dbt-webhook-prod\" } ]", "[]", StringComparison.Ordinal) },
         { "a secret name with a dot", Valid.Replace("dbt-webhook-prod", "dbt.webhook", StringComparison.Ordinal) },
+        { "a field path outside the event", Valid.Replace("\"runStatus\": [\"Success\"]", "\"fields\": { \"dat.environmentName\": \"x\" }", StringComparison.Ordinal) },
+        { "a field condition with two operators", Valid.Replace("\"runStatus\": [\"Success\"]", "\"fields\": { \"data.x\": { \"glob\": \"a\", \"regex\": \"b\" } }", StringComparison.Ordinal) },
+        { "an empty field list", Valid.Replace("\"runStatus\": [\"Success\"]", "\"fields\": { \"data.x\": [] }", StringComparison.Ordinal) },
+        { "an unknown field operator", Valid.Replace("\"runStatus\": [\"Success\"]", "\"fields\": { \"data.x\": { \"like\": \"a\" } }", StringComparison.Ordinal) },
     };
 
     private static async Task<(bool Schema, bool Loader, string Why)> VerdictsAsync(string json)
