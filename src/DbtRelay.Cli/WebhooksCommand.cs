@@ -40,6 +40,7 @@ internal static class WebhooksCommand
                         + $"{(s.HttpStatusCode is { } code ? $" (its last answer was HTTP {code})" : "")}; no event reaches {s.ClientUrl} until it is turned on again in dbt Cloud (Account settings → Webhooks).");
                 }
             }));
+        command.Subcommands.Add(DoctorCommand(accessUrl, accountId, output, error));
         var id = new Argument<string>("id") { Description = "The subscription id (dbt-relay webhooks list)." };
         command.Subcommands.Add(Simple("test", "Ask dbt Cloud to send a test event to a subscription.", accessUrl, accountId, id, output, error,
             async (api, parse, ct) => output.WriteLine(await api.TestAsync(parse.GetValue(id)!, ct))));
@@ -140,6 +141,52 @@ internal static class WebhooksCommand
             return 0;
         }, cancellationToken));
         return create;
+    }
+
+    /// <summary>
+    /// Is dbt Cloud still sending this relay its events? A subscription for the endpoint must exist, be active (dbt turns
+    /// one off after 5 failed deliveries in a row) and, if it delivered anything, have got a 2xx the last time.
+    /// </summary>
+    private static Command DoctorCommand(Option<Uri?> accessUrl, Option<long> accountId, TextWriter output, TextWriter error)
+    {
+        var endpoint = RelayCli.UrlOption("--endpoint", "The relay's webhook URL, as the subscription names it.", required: true);
+        var doctor = new Command("doctor", "Check that a subscription for --endpoint exists, is active and got a 2xx on its last delivery (exit 2 if not).")
+        {
+            accessUrl, accountId, endpoint,
+        };
+        doctor.SetAction(async (parse, cancellationToken) => await RunAsync(parse, accessUrl, accountId, error, async (api, ct) =>
+        {
+            var target = parse.GetValue(endpoint)!.ToString().TrimEnd('/');
+            var mine = (await api.ListAsync(ct)).Where(s => string.Equals(s.ClientUrl.TrimEnd('/'), target, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (mine.Count == 0)
+            {
+                error.WriteLine($"error: no subscription sends to {target}: dbt Cloud sends this relay nothing (dbt-relay webhooks create).");
+                return 2;
+            }
+            var healthy = true;
+            foreach (var s in mine)
+            {
+                var delivered = s.HttpStatusCode is { Length: 3 } code && code[0] == '2';
+                if (!s.Active)
+                {
+                    healthy = false;
+                    error.WriteLine($"error: {s.Id} ({s.Name}) is inactive: dbt Cloud turned it off (5 failed deliveries in a row{(s.HttpStatusCode is { } last ? $", the last answered HTTP {last}" : "")}). "
+                        + "Fix the relay, then turn the subscription on in dbt Cloud (Account settings → Webhooks); events sent meanwhile are not resent.");
+                }
+                else if (s.DispatchedAt is not null && !delivered)
+                {
+                    healthy = false;
+                    error.WriteLine($"error: {s.Id} ({s.Name}) is active, but its last delivery ({s.DispatchedAt}) got HTTP {s.HttpStatusCode ?? "no answer"}: "
+                        + "dbt retries it, and turns the subscription off after 5 failures in a row.");
+                }
+                else
+                {
+                    output.WriteLine($"ok: {s.Id} ({s.Name}) is active; {(s.DispatchedAt is null ? "no delivery yet (dbt-relay webhooks test " + s.Id + " sends one)" : $"last delivery {s.DispatchedAt} got HTTP {s.HttpStatusCode}")}.");
+                }
+            }
+            return healthy ? 0 : 2;
+        }, cancellationToken));
+        return doctor;
     }
 
     private static Command Simple(string name, string description, Option<Uri?> accessUrl, Option<long> accountId, Argument<string>? id,

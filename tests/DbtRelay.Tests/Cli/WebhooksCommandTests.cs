@@ -166,4 +166,34 @@ public sealed class WebhooksCommandTests : IAsyncLifetime
         Assert.Contains("warning: wsu_dead (old relay) is inactive: dbt Cloud deactivates a subscription after 5 failed deliveries in a row (its last answer was HTTP 503)", error, StringComparison.Ordinal);
         Assert.DoesNotContain("wsu_live", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(true, "202", 0, "ok: wsu_mine (relay) is active; last delivery 2026-12-07T05:00:00.000Z got HTTP 202.")]
+    [InlineData(true, null, 0, "ok: wsu_mine (relay) is active; no delivery yet")]
+    [InlineData(true, "503", 2, "error: wsu_mine (relay) is active, but its last delivery (2026-12-07T05:00:00.000Z) got HTTP 503")]
+    [InlineData(false, "503", 2, "error: wsu_mine (relay) is inactive: dbt Cloud turned it off (5 failed deliveries in a row, the last answered HTTP 503)")]
+    public async Task Doctor_says_whether_dbt_cloud_still_sends_this_relay_its_events(bool active, string? lastStatus, int expectedExit, string expected)
+    {
+        _dbt.Subscriptions["wsu_mine"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "wsu_mine", ["name"] = "relay", ["event_types"] = new System.Text.Json.Nodes.JsonArray("job.run.completed"),
+            ["client_url"] = "https://relay.example.net/api/dbt/webhook", ["job_ids"] = new System.Text.Json.Nodes.JsonArray(), ["active"] = active,
+            ["http_status_code"] = lastStatus, ["dispatched_at"] = lastStatus is null ? null : "2026-12-07T05:00:00.000Z",
+        };
+
+        var (exit, output, error) = await RunAsync(Token, "doctor", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242",
+            "--endpoint", "https://relay.example.net/api/dbt/webhook/");
+
+        Assert.Equal(expectedExit, exit);
+        Assert.Contains(expected, expectedExit == 0 ? output : error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_fails_when_no_subscription_sends_to_the_endpoint()
+    {
+        var (exit, _, error) = await RunAsync(Token, "doctor", "--access-url", _dbt.BaseUrl.ToString(), "--account-id", "4242", "--endpoint", "https://nowhere.example.net/api/dbt/webhook");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("no subscription sends to https://nowhere.example.net/api/dbt/webhook", error, StringComparison.Ordinal);
+    }
 }
