@@ -234,11 +234,11 @@ test('main.parameters.json and azure.yaml agree with main.bicep and the reposito
 test('a dead-lettered delivery and a burst of invalid signatures alert, by the counters the app exports', () => {
   const alerts = module('alerts');
   const rules = resources(alerts, 'Microsoft.Insights/scheduledQueryRules');
-  assert.equal(rules.length, 3);
+  assert.equal(rules.length, 4);
   const queries = rules.map((r) => r.properties.criteria.allOf[0].query);
   // The metric names and tags are the ones the library's Meter records (RelayTelemetry.cs).
   const telemetry = readFileSync(join(repoRoot, 'src/DbtRelay/Telemetry/RelayTelemetry.cs'), 'utf8');
-  for (const name of ['dbtrelay.deliveries', 'dbtrelay.events.rejected', 'dbtrelay.downstream.runs']) assert.ok(telemetry.includes(`"${name}"`), name);
+  for (const name of ['dbtrelay.deliveries', 'dbtrelay.events.rejected', 'dbtrelay.downstream.runs', 'dbtrelay.target.pauses']) assert.ok(telemetry.includes(`"${name}"`), name);
   const deadLetter = rules.find((r) => queries[rules.indexOf(r)].includes('"dbtrelay.deliveries"'));
   assert.match(deadLetter.properties.criteria.allOf[0].query, /outcome\) == "dead_lettered"/);
   assert.equal(deadLetter.properties.criteria.allOf[0].threshold, 0);
@@ -251,6 +251,7 @@ test('a dead-lettered delivery and a burst of invalid signatures alert, by the c
   assert.equal(downstream.properties.criteria.allOf[0].threshold, 0);
   const follower = readFileSync(join(repoRoot, 'src/DbtRelay/Delivery/RunFollower.cs'), 'utf8');
   assert.match(follower, /\{ "result", run\.State\.Replace\(' ', '_'\) \}/);
+  assert.ok(queries.some((q) => q.includes('"dbtrelay.target.pauses"')), 'a paused target alerts');
   for (const rule of rules) {
     assert.deepEqual(rule.properties.scopes, ["[parameters('appInsightsId')]"]);
     assert.equal(rule.properties.evaluationFrequency, 'PT5M');

@@ -122,6 +122,48 @@ resource downstreamFailures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' 
   }
 }
 
+resource targetPaused 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-target-paused-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'dbt-relay: a target was paused'
+    description: 'Its deliveries wait until it is resumed (`dbt-relay targets list`, `dbt-relay targets resume <name>`): by an operator, or by the circuit breaker after Delivery__PauseAfterFailures failed attempts in a row.'
+    severity: 2
+    enabled: true
+    scopes: [ appInsightsId ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dbtrelay.target.pauses" | extend target = tostring(customDimensions.target), by = tostring(customDimensions.by) | summarize pauses = sum(valueSum) by target, by'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'pauses'
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [ '*' ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
 resource invalidSignatures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-invalid-signatures-${resourceToken}'
   location: location

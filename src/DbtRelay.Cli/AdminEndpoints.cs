@@ -11,7 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DbtRelay.Cli;
 
 /// <summary>
-/// serve's ops API — dead letters (list, replay all, replay one) and events (list, timeline, redeliver) — on the
+/// serve's ops API — dead letters (list, replay all, replay one), events (list, timeline, redeliver) and targets
+/// (list paused, pause, resume) — on the
 /// same routes as the Functions app, plus <c>/metrics</c>. Guarded by the secret relay-admin-key (header
 /// x-relay-admin-key, or <c>Authorization: Bearer</c> for scrapers) because serve may be exposed through a tunnel;
 /// without that secret the routes are off (404).
@@ -26,6 +27,7 @@ internal static class AdminEndpoints
         var ops = app.MapGroup("/api").RequireAdminKey();
         MapDeadLetters(ops);
         MapEvents(ops);
+        MapTargets(ops);
     }
 
     /// <summary>404 while no admin key is configured (the routes are off), 401 without the key, else the endpoint.</summary>
@@ -75,6 +77,13 @@ internal static class AdminEndpoints
             Answer(await api.GetAsync(eventId, ct)));
         ops.MapPost(EventRoutes.Redeliver, async (EventsApi api, string eventId, string? target, CancellationToken ct) =>
             Answer(await api.RedeliverAsync(eventId, target, ct)));
+    }
+
+    private static void MapTargets(RouteGroupBuilder ops)
+    {
+        ops.MapGet(TargetRoutes.List, async (TargetsApi api, CancellationToken ct) => Answer(await api.ListAsync(ct)));
+        ops.MapPost(TargetRoutes.Pause, async (TargetsApi api, string name, string? reason, CancellationToken ct) => Answer(await api.PauseAsync(name, reason, ct)));
+        ops.MapPost(TargetRoutes.Resume, async (TargetsApi api, string name, CancellationToken ct) => Answer(await api.ResumeAsync(name, ct)));
     }
 
     private static IResult Json(byte[] body) => Results.Bytes(body, "application/json");

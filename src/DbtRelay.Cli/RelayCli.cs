@@ -34,6 +34,7 @@ internal static class RelayCli
             EventsCommand.Create(output, error),
             TraceCommand.Create(output, error),
             RedeliverCommand.Create(output, error),
+            TargetsCommand.Create(output, error),
         };
 
     public static Option<FileInfo?> ConfigOption() => new("--config", "-c")

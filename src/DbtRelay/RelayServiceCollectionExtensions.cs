@@ -57,9 +57,11 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<EventRouter>();
         services.AddSingleton<DeliveryHistory>();
         services.AddSingleton<EventsApi>();
+        services.AddSingleton<TargetsApi>();
         services.AddSingleton<TargetSecrets>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<RunFollower>();
+        services.AddSingleton<TargetPauses>();
         services.AddSingleton<DeliveryExecutor>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(TargetCaller.HttpClientName, client =>

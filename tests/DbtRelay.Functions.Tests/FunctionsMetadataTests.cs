@@ -62,7 +62,10 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("Function", auth["ListEvents"]);
         Assert.Equal("Function", auth["GetEvent"]);
         Assert.Equal("Function", auth["RedeliverEvent"]);
-        Assert.Equal(8, auth.Count);
+        Assert.Equal("Function", auth["ListPausedTargets"]);
+        Assert.Equal("Function", auth["PauseTarget"]);
+        Assert.Equal("Function", auth["ResumeTarget"]);
+        Assert.Equal(11, auth.Count);
     }
 
     [Fact]
@@ -94,6 +97,17 @@ public sealed class FunctionsMetadataTests
         Assert.Equal((EventRoutes.List, "get"), routes["ListEvents"]);
         Assert.Equal((EventRoutes.One, "get"), routes["GetEvent"]);
         Assert.Equal((EventRoutes.Redeliver, "post"), routes["RedeliverEvent"]);
+    }
+
+    [Fact]
+    public void The_targets_routes_are_the_ones_serve_answers()
+    {
+        var routes = HttpFunctions().Where(f => f.Name.Contains("Target", StringComparison.Ordinal))
+            .ToDictionary(f => f.Name, f => (Route(f.Trigger), Methods(f.Trigger).Single()));
+
+        Assert.Equal((TargetRoutes.List, "get"), routes["ListPausedTargets"]);
+        Assert.Equal((TargetRoutes.Pause, "post"), routes["PauseTarget"]);
+        Assert.Equal((TargetRoutes.Resume, "post"), routes["ResumeTarget"]);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public sealed partial class DeliveryExecutor(
     IRelayQueues queues,
     TargetCaller caller,
     RunFollower follower,
+    TargetPauses pauses,
     DeliveryHistory history,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
@@ -39,6 +40,16 @@ public sealed partial class DeliveryExecutor(
         {
             var unknown = new Failed($"target '{delivery.Target}' is not defined in relay.json (was it removed after routing?)");
             return await DeadLetterAsync(delivery, null, unknown, unknown.Detail, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A paused target's deliveries wait, unattempted and uncounted; its runs' status checks go on.
+        if (delivery.Follow is null && await pauses.GetAsync(target.Name, cancellationToken).ConfigureAwait(false) is { } paused)
+        {
+            await queues.EnqueueDeliveryAsync(delivery, TargetPauses.Recheck, cancellationToken).ConfigureAwait(false);
+            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
+                new KeyValuePair<string, object?>("outcome", "held"));
+            LogHeld(logger, e.EventId, target.Name, paused.By);
+            return DeliveryResult.Held;
         }
 
         var lease = target.Timeout * 2 + _retry.LeaseMargin;
@@ -71,6 +82,7 @@ public sealed partial class DeliveryExecutor(
         // The call is made: what it led to is written even when the host is shutting down meanwhile, or the
         // delivery would be made again.
         cancellationToken = CancellationToken.None;
+        await pauses.RecordAttemptAsync(target.Name, failed: outcome is not Delivered, outcome.Detail, cancellationToken).ConfigureAwait(false);
 
         if (outcome is Delivered delivered)
         {
@@ -165,6 +177,9 @@ public sealed partial class DeliveryExecutor(
 
     [LoggerMessage(3004, LogLevel.Debug, "{EventId} was already delivered to {Target} ({Detail}); skipping the duplicate.")]
     private static partial void LogDuplicate(ILogger logger, string eventId, string target, string? detail);
+
+    [LoggerMessage(3008, LogLevel.Debug, "{EventId} waits: target {Target} is paused (by {By}).")]
+    private static partial void LogHeld(ILogger logger, string eventId, string target, string by);
 
     [LoggerMessage(3005, LogLevel.Debug, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
     private static partial void LogBusy(ILogger logger, string eventId, string target, long delayMs);

@@ -12,6 +12,14 @@ public static class DeliveryJson
     public static byte[] Serialize(DeadLetter deadLetter) => JsonSerializer.SerializeToUtf8Bytes(deadLetter, Context.DeadLetter);
     public static byte[] Serialize(IReadOnlyList<DeadLetterSummary> deadLetters) => JsonSerializer.SerializeToUtf8Bytes(deadLetters, Context.IReadOnlyListDeadLetterSummary);
     public static byte[] Serialize(ReplayAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ReplayAnswer);
+    public static byte[] Serialize(PauseRecord pause) => JsonSerializer.SerializeToUtf8Bytes(pause, Context.PauseRecord);
+    public static byte[] Serialize(IReadOnlyList<PauseRecord> pauses) => JsonSerializer.SerializeToUtf8Bytes(pauses, Context.IReadOnlyListPauseRecord);
+
+    public static PauseRecord DeserializePause(ReadOnlyMemory<byte> json) =>
+        WebhookJson.Read(json, Context.PauseRecord) ?? throw new JsonException("A pause record was JSON null.");
+
+    public static IReadOnlyList<PauseRecord> DeserializePauses(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, Context.IReadOnlyListPauseRecord) ?? [];
 
     public static DeliveryMessage DeserializeDelivery(ReadOnlyMemory<byte> json) =>
         WebhookJson.Read(json, Context.DeliveryMessage)

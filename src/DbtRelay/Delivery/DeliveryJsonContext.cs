@@ -6,4 +6,6 @@ namespace DbtRelay.Delivery;
 [JsonSerializable(typeof(DeadLetter))]
 [JsonSerializable(typeof(IReadOnlyList<DeadLetterSummary>))]
 [JsonSerializable(typeof(ReplayAnswer))]
+[JsonSerializable(typeof(PauseRecord))]
+[JsonSerializable(typeof(IReadOnlyList<PauseRecord>))]
 internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

@@ -10,4 +10,7 @@ public enum DeliveryResult
 
     /// <summary>A followed run's status was checked (the next check is queued, or the run's end recorded).</summary>
     Checked,
+
+    /// <summary>The target is paused: the delivery waits, unattempted.</summary>
+    Held,
 }

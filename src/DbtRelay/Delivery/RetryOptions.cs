@@ -35,6 +35,13 @@ public sealed class RetryOptions
     public int MaxStatusFailures { get; set; } = 10;
 
     /// <summary>
+    /// Failed attempts in a row to one target after which the target is paused (a circuit breaker); 0, the default,
+    /// never pauses on its own. Every failure is still retried and dead-lettered as usual until then.
+    /// </summary>
+    [Range(0, 1000)]
+    public int PauseAfterFailures { get; set; }
+
+    /// <summary>
     /// The wait after failed attempt <paramref name="attempt"/>: never shorter than the target's Retry-After, never
     /// longer than <see cref="MaxDelay"/> (a Retry-After of years would park a delivery where nobody sees it).
     /// </summary>

@@ -10,6 +10,7 @@ public static class OpsJson
 
     public static byte[] Serialize(OpsError error) => JsonSerializer.SerializeToUtf8Bytes(error, Context.OpsError);
     public static byte[] Serialize(RedeliverAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.RedeliverAnswer);
+    public static byte[] Serialize(ResumeAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ResumeAnswer);
     public static RedeliverAnswer DeserializeRedeliverAnswer(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, Context.RedeliverAnswer) ?? throw new JsonException("A redeliver answer was JSON null.");
 }

@@ -39,6 +39,9 @@ public static class RelayTelemetry
     public static readonly Histogram<double> DownstreamRunDuration = Meter.CreateHistogram("dbtrelay.downstream.run.duration", "s", "Followed downstream run duration",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] });
 
+    /// <summary>Targets paused. Tags: <c>target</c>, <c>by</c> (operator, breaker).</summary>
+    public static readonly Counter<long> TargetPauses = Meter.CreateCounter<long>("dbtrelay.target.pauses", "{pause}", "Targets paused, by whom");
+
     /// <summary>Time to decide on a webhook request (signature, payload, envelope). Tag: <c>status</c>.</summary>
     public static readonly Histogram<double> IntakeDuration = Meter.CreateHistogram("dbtrelay.intake.duration", "ms", "Intake decision time",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25] });

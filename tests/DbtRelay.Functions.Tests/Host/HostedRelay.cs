@@ -85,7 +85,7 @@ public sealed class HostedRelay : IAsyncLifetime
               {{{Rudder("crm-all", "conn-all")}}}, {{{Elem("elementary-all", "all")}}}, {{{Job("marts-all", 501)}}}, {{{Http("http-all", this.Http, "all")}}},
               {{{Rudder("crm-dupes", "conn-dupes")}}}, {{{Elem("elementary-dupes", "dupes")}}}, {{{Job("marts-dupes", 502)}}}, {{{Http("http-dupes", this.Http, "dupes")}}},
               {{{Http("flaky", Flaky, "flaky")}}}, {{{Http("refusing", Refusing, "refuses")}}}, {{{Http("ops", this.Http, "ops")}}},
-              {{{Http("neighbour", this.Http, "neighbour")}}}, {{{Http("fields", this.Http, "fields")}}},
+              {{{Http("neighbour", this.Http, "neighbour")}}}, {{{Http("fields", this.Http, "fields")}}}, {{{Http("paused-target", this.Http, "paused")}}},
               {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
               "hightouch-follow": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{Hightouch.BaseUrl}}}", "follow": {{{followed}}} },
               "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} },
@@ -103,6 +103,7 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "reverse-etl", "when": { "jobIds": ["720"] }, "targets": ["hightouch-follow", "census-follow"] },
                 { "name": "semantic-model", "when": { "jobIds": ["730"] }, "targets": ["model-follow"] },
                 { "name": "fields-prod", "when": { "jobIds": ["740"], "fields": { "data.environmentName": "Production", "data.runReason": { "regex": "^Kicked off" } } }, "targets": ["fields"] },
+                { "name": "paused", "when": { "jobIds": ["760"] }, "targets": ["paused-target"] },
                 { "name": "fields-staging", "when": { "jobIds": ["740"], "fields": { "data.environmentName": { "oneOf": ["Staging"] } } }, "targets": ["fields"] }
               ] }
             """;

@@ -70,6 +70,9 @@ public sealed class IntakeThroughHostTests(HostedRelay relay)
         { "GET", "events" },
         { "GET", "events/wev_host_none" },
         { "POST", "events/wev_host_none/redeliver" },
+        { "GET", "ops/targets" },
+        { "POST", "ops/targets/no-such-target/pause" },
+        { "POST", "ops/targets/no-such-target/resume" },
     };
 
     [SkippableTheory]

@@ -94,4 +94,27 @@ public sealed class OperationsThroughHostTests(HostedRelay relay)
         Assert.NotEqual(0, noKey.Exit);
         Assert.Contains("wants a key", noKey.Err, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task A_target_paused_through_the_ops_api_holds_its_delivery_until_resumed()
+    {
+        relay.Require();
+        using var paused = await relay.OpsAsync(HttpMethod.Post, "ops/targets/paused-target/pause?reason=maintenance");
+        using var listed = await relay.OpsAsync(HttpMethod.Get, "ops/targets");
+        using var answer = await relay.SendAsync("wev_host_paused", "760");
+        await Eventually.True(async () => await relay.TimelineAsync("wev_host_paused") is { Targets.Count: 1 }, TimeSpan.FromSeconds(30));
+        await Task.Delay(2000); // the paused target would have been called by now
+
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.Contains("\"reason\":\"maintenance\"", await listed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, relay.Http.Calls("POST", "/paused/wev_host_paused"));
+        Assert.Equal(EventStatus.Queued, (await relay.TimelineAsync("wev_host_paused"))!.Targets.Single().State);
+
+        using var resumed = await relay.OpsAsync(HttpMethod.Post, "ops/targets/paused-target/resume");
+        using var noKey = await relay.OpsAsync(HttpMethod.Post, "ops/targets/paused-target/pause", key: "");
+        await relay.WaitForAsync("wev_host_paused", EventStatus.Delivered, targets: 1);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.Unauthorized), (resumed.StatusCode, noKey.StatusCode));
+        Assert.Equal(1, relay.Http.Calls("POST", "/paused/wev_host_paused"));
+    }
 }
