@@ -16,14 +16,14 @@ public sealed class EventFunctions(EventsApi api)
         CancellationToken cancellationToken)
     {
         var query = System.Web.HttpUtility.ParseQueryString(request.Url.Query);
-        return await WriteAsync(request, await api.ListAsync(query["since"], query["status"], query["jobId"], query["target"], query["limit"], query["after"], cancellationToken), cancellationToken);
+        return await JsonResponses.WriteAsync(request, await api.ListAsync(query["since"], query["status"], query["jobId"], query["target"], query["limit"], query["after"], cancellationToken), cancellationToken);
     }
 
     [Function("GetEvent")]
     public async Task<HttpResponseData> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = EventRoutes.One)] HttpRequestData request,
         string eventId, CancellationToken cancellationToken) =>
-        await WriteAsync(request, await api.GetAsync(eventId, cancellationToken), cancellationToken);
+        await JsonResponses.WriteAsync(request, await api.GetAsync(eventId, cancellationToken), cancellationToken);
 
     [Function("RedeliverEvent")]
     public async Task<HttpResponseData> RedeliverAsync(
@@ -31,9 +31,6 @@ public sealed class EventFunctions(EventsApi api)
         string eventId, CancellationToken cancellationToken)
     {
         var target = System.Web.HttpUtility.ParseQueryString(request.Url.Query)["target"];
-        return await WriteAsync(request, await api.RedeliverAsync(eventId, string.IsNullOrEmpty(target) ? null : target, cancellationToken), cancellationToken);
+        return await JsonResponses.WriteAsync(request, await api.RedeliverAsync(eventId, string.IsNullOrEmpty(target) ? null : target, cancellationToken), cancellationToken);
     }
-
-    private static Task<HttpResponseData> WriteAsync(HttpRequestData request, OpsAnswer answer, CancellationToken cancellationToken) =>
-        JsonResponses.WriteAsync(request, (System.Net.HttpStatusCode)answer.Status, answer.Body, cancellationToken);
 }

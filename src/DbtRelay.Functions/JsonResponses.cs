@@ -13,4 +13,8 @@ internal static class JsonResponses
         await response.Body.WriteAsync(body, cancellationToken);
         return response;
     }
+
+    /// <summary>An ops API answer (events, targets) as the library wrote it.</summary>
+    public static Task<HttpResponseData> WriteAsync(HttpRequestData request, DbtRelay.Operations.OpsAnswer answer, CancellationToken cancellationToken) =>
+        WriteAsync(request, (HttpStatusCode)answer.Status, answer.Body, cancellationToken);
 }

@@ -10,18 +10,15 @@ public sealed class TargetFunctions(TargetsApi api)
     [Function("ListPausedTargets")]
     public async Task<HttpResponseData> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = TargetRoutes.List)] HttpRequestData request, CancellationToken cancellationToken) =>
-        await WriteAsync(request, await api.ListAsync(cancellationToken), cancellationToken);
+        await JsonResponses.WriteAsync(request, await api.ListAsync(cancellationToken), cancellationToken);
 
     [Function("PauseTarget")]
     public async Task<HttpResponseData> PauseAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = TargetRoutes.Pause)] HttpRequestData request, string name, CancellationToken cancellationToken) =>
-        await WriteAsync(request, await api.PauseAsync(name, System.Web.HttpUtility.ParseQueryString(request.Url.Query)["reason"], cancellationToken), cancellationToken);
+        await JsonResponses.WriteAsync(request, await api.PauseAsync(name, System.Web.HttpUtility.ParseQueryString(request.Url.Query)["reason"], cancellationToken), cancellationToken);
 
     [Function("ResumeTarget")]
     public async Task<HttpResponseData> ResumeAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = TargetRoutes.Resume)] HttpRequestData request, string name, CancellationToken cancellationToken) =>
-        await WriteAsync(request, await api.ResumeAsync(name, cancellationToken), cancellationToken);
-
-    private static Task<HttpResponseData> WriteAsync(HttpRequestData request, OpsAnswer answer, CancellationToken cancellationToken) =>
-        JsonResponses.WriteAsync(request, (System.Net.HttpStatusCode)answer.Status, answer.Body, cancellationToken);
+        await JsonResponses.WriteAsync(request, await api.ResumeAsync(name, cancellationToken), cancellationToken);
 }
