@@ -37,6 +37,8 @@ internal static class TraceCommand
                 var http = a.HttpStatus is { } code ? $"HTTP {code}" : "no HTTP answer";
                 var downstream = a.DownstreamId is null ? "" : $"  id {a.DownstreamId}";
                 output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");
+                if (a.Covers is { Count: > 1 } covers) output.WriteLine($"      one call for {covers.Count} coalesced events: {string.Join(", ", covers)}");
+                if (a.CoveredBy is { } by) output.WriteLine($"      made for the coalesced events with {by}'s values (dbt-relay trace {by})");
             }
             if (target.Run is { } run) PrintRun(run, output);
             foreach (var n in target.Notices)

@@ -62,6 +62,7 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<RunFollower>();
         services.AddSingleton<TargetPauses>();
+        services.AddSingleton<TargetCoalescer>();
         services.AddSingleton<DeliveryExecutor>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(TargetCaller.HttpClientName, client =>

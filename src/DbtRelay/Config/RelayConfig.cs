@@ -12,6 +12,9 @@ public sealed record RelayConfig(
     IReadOnlyDictionary<string, string> Vars,
     IReadOnlyList<ConfigProblem> Warnings)
 {
+    /// <summary>The targets with a <c>coalesce</c> window: events routed to one within it become one call.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> Coalesce { get; init; } = new Dictionary<string, TimeSpan>();
+
     /// <summary>Every secret name relay.json references, with where it is referenced.</summary>
     public IEnumerable<(string Secret, string UsedBy)> SecretReferences =>
         Webhooks.Select(w => (w.Secret, $"webhook {w.Name}"))

@@ -65,7 +65,7 @@ public static class RelayConfigLoader
         var targets = ReadTargets(root["targets"], vars);
         CheckOnFailure(root["targets"], targets);
         var routes = ReadRoutes(root["routes"], targets);
-        return new RelayConfig(webhooks, targets, routes, vars, []);
+        return new RelayConfig(webhooks, targets, routes, vars, []) { Coalesce = ReadCoalesce(root["targets"], targets) };
     }
 
     private static readonly RelayConfig Empty = new([], new Dictionary<string, IDeliveryTarget>(), [], new Dictionary<string, string>(), []);
@@ -111,6 +111,21 @@ public static class RelayConfigLoader
             if (create(new TargetDefinition(entry.Name, target, vars)) is { } created) targets[entry.Name] = created;
         }
         return targets;
+    }
+
+    /// <summary><c>coalesce</c>: how long a target's window stays open, 1s to 6h (a queued closing waits that long).</summary>
+    private static Dictionary<string, TimeSpan> ReadCoalesce(ConfigNode node, Dictionary<string, IDeliveryTarget> targets)
+    {
+        var windows = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        if (node.Element.ValueKind != JsonValueKind.Object) return windows;
+        // Every declared target is read, so a bad window is reported with the target's other mistakes.
+        foreach (var entry in node.Element.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Object) continue;
+            var window = node[entry.Name]["coalesce"].Duration(TimeSpan.FromSeconds(1), TimeSpan.FromHours(6));
+            if (window is { } length && targets.ContainsKey(entry.Name)) windows[entry.Name] = length;
+        }
+        return windows;
     }
 
     /// <summary>An <c>onFailure</c> entry names another defined target (a notice is a call, never followed itself).</summary>

@@ -21,6 +21,7 @@ public sealed partial class DeliveryExecutor(
     TargetCaller caller,
     RunFollower follower,
     TargetPauses pauses,
+    TargetCoalescer coalescer,
     DeliveryHistory history,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
@@ -30,6 +31,8 @@ public sealed partial class DeliveryExecutor(
 
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
+        // A coalescing window's closing becomes its one call, with the latest event's values (nothing joins it afterwards).
+        if (delivery is { Follow: null, Notice: null, Window.Events: null }) delivery = await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false);
         var e = delivery.Event;
         using var scope = logger.BeginScope(new EventLogScope(e, delivery.Target, delivery.Attempt));
         using var activity = RelayTelemetry.StartFrom($"dbt-relay deliver {delivery.Target}", delivery.TraceParent ?? e.TraceParent)
@@ -67,6 +70,21 @@ public sealed partial class DeliveryExecutor(
                 await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
                 LogBusy(logger, e.EventId, delivery.Target, (long)wait.TotalMilliseconds);
                 return DeliveryResult.RetryScheduled;
+        }
+
+        // A first attempt to a coalescing target joins its window (the claim, completed, keeps a copy from joining twice).
+        if (delivery is { Attempt: 1, Redelivery: 0, Replay: 0, Follow: null, Notice: null, Window: null } && config.Coalesce.TryGetValue(target.Name, out var length)
+            && await coalescer.JoinAsync(delivery, length, cancellationToken).ConfigureAwait(false) is { } window)
+        {
+            await ledger.CompleteAsync(claim, $"coalesced into window {window.Id}", CancellationToken.None).ConfigureAwait(false);
+            var detail = window.Id == e.EventId
+                ? $"opened a coalescing window: one call at {window.ClosesAt:u} covers every event routed here until then"
+                : $"joined the coalescing window opened by {window.Id}: one call at {window.ClosesAt:u} covers it";
+            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
+                new KeyValuePair<string, object?>("outcome", "coalesced"));
+            await history.RecordAttemptAsync(e, target.Name, target.Type, EventStatus.Queued,
+                new AttemptRecord(delivery.Attempt, 0, time.GetUtcNow(), "coalesced", null, 0, null, detail), CancellationToken.None).ConfigureAwait(false);
+            return DeliveryResult.Coalesced;
         }
 
         if (delivery.Follow is not null)
@@ -160,7 +178,10 @@ public sealed partial class DeliveryExecutor(
             if (state != EventStatus.Delivered) activity.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(detail));
         }
         var attempt = new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
-            outcome.DownstreamId, DeadLetter.Capped(detail)) { LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null };
+            outcome.DownstreamId, DeadLetter.Capped(detail))
+        {
+            LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null, CoalescedIn = delivery.Window?.Id, Covers = delivery.Window?.Events,
+        };
         return delivery.Notice is { } notice
             ? history.RecordNoticeAsync(delivery.Event, notice.Target, attempt with { Notified = delivery.Target, AboutRun = notice.RunId }, cancellationToken)
             : history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state, attempt, cancellationToken, run);

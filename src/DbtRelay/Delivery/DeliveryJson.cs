@@ -15,6 +15,15 @@ public static class DeliveryJson
     public static byte[] Serialize(PauseRecord pause) => JsonSerializer.SerializeToUtf8Bytes(pause, Context.PauseRecord);
     public static byte[] Serialize(IReadOnlyList<PauseRecord> pauses) => JsonSerializer.SerializeToUtf8Bytes(pauses, Context.IReadOnlyListPauseRecord);
 
+    public static byte[] Serialize(CoalescedEvents window) => JsonSerializer.SerializeToUtf8Bytes(window, Context.CoalescedEvents);
+    public static byte[] Serialize(CoalesceWindow window) => JsonSerializer.SerializeToUtf8Bytes(window, Context.CoalesceWindow);
+
+    public static CoalescedEvents DeserializeCoalesced(ReadOnlyMemory<byte> json) =>
+        WebhookJson.Read(json, Context.CoalescedEvents) ?? throw new JsonException("A coalescing window was JSON null.");
+
+    public static CoalesceWindow DeserializeWindow(ReadOnlyMemory<byte> json) =>
+        WebhookJson.Read(json, Context.CoalesceWindow) ?? throw new JsonException("A coalescing window pointer was JSON null.");
+
     public static PauseRecord DeserializePause(ReadOnlyMemory<byte> json) =>
         WebhookJson.Read(json, Context.PauseRecord) ?? throw new JsonException("A pause record was JSON null.");
 

@@ -8,4 +8,6 @@ namespace DbtRelay.Delivery;
 [JsonSerializable(typeof(ReplayAnswer))]
 [JsonSerializable(typeof(PauseRecord))]
 [JsonSerializable(typeof(IReadOnlyList<PauseRecord>))]
+[JsonSerializable(typeof(CoalescedEvents))]
+[JsonSerializable(typeof(CoalesceWindow))]
 internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

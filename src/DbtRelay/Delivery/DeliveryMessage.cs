@@ -47,9 +47,13 @@ public sealed record DeliveryMessage
     /// <summary>Set when this is an <c>onFailure</c> call: the downstream run that ended badly.</summary>
     public DownstreamNotice? Notice { get; init; }
 
+    /// <summary>Set when this is the one call made for a coalescing window of <see cref="Target"/>.</summary>
+    public CoalesceWindow? Window { get; init; }
+
     [JsonIgnore]
     public string LedgerKey => this switch
     {
+        { Follow: null, Notice: null, Window: { } window } => LedgerKeys.Coalesced(window.Id, Target, LedgerRedelivery ?? Redelivery),
         { Follow: { } follow } => LedgerKeys.FollowCheck(Event.EventId, Target, follow.RunId, follow.Check),
         { Notice: { } notice } => LedgerKeys.Notice(Event.EventId, notice.Target, notice.RunId, Target),
         _ => (LedgerRedelivery ?? Redelivery) is var key and > 0 ? LedgerKeys.Redelivery(Event.EventId, Target, key) : LedgerKeys.Delivery(Event.EventId, Target),

@@ -13,4 +13,7 @@ public enum DeliveryResult
 
     /// <summary>The target is paused: the delivery waits, unattempted.</summary>
     Held,
+
+    /// <summary>The event joined the target's coalescing window: one call covers the window when it closes.</summary>
+    Coalesced,
 }

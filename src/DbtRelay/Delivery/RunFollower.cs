@@ -75,7 +75,8 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
             {
                 var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
                 await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
-                await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken).ConfigureAwait(false);
+                await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken,
+                    delivery.Window?.Events).ConfigureAwait(false);
                 LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
             }
             return;
@@ -98,7 +99,7 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
         await queues.EnqueueDeliveryAsync(retry, backoff, cancellationToken).ConfigureAwait(false);
         await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type,
             Record(new DownstreamRun(check.RunId, DownstreamStates.Running), check, $"status check {failures} of at most {_maxStatusFailures} failed: {outcome.Detail}"),
-            delivery.Redelivery, cancellationToken).ConfigureAwait(false);
+            delivery.Redelivery, cancellationToken, delivery.Window?.Events).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(outcome.Detail));
         LogStatusFailed(logger, delivery.Event.EventId, delivery.Target, check.RunId, outcome.Detail, (long)backoff.TotalSeconds);
     }
@@ -132,7 +133,7 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
                 await queues.EnqueueDeliveryAsync(call, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
         }
-        await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken).ConfigureAwait(false);
+        await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken, delivery.Window?.Events).ConfigureAwait(false);
 
         var tags = new TagList
         {

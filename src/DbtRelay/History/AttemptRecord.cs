@@ -23,4 +23,13 @@ public sealed record AttemptRecord(
     /// <summary>For an <c>onFailure</c> call: the target called, and the run it was about.</summary>
     public string? Notified { get; init; }
     public string? AboutRun { get; init; }
+
+    /// <summary>For the one call of a coalescing window: the window (named after the event that opened it).</summary>
+    public string? CoalescedIn { get; init; }
+
+    /// <summary>For the one call of a coalescing window: every event it covered, oldest first (this one included).</summary>
+    public IReadOnlyList<string>? Covers { get; init; }
+
+    /// <summary>For an event a coalesced call covered: the event whose values the call was made with.</summary>
+    public string? CoveredBy { get; init; }
 }

@@ -52,9 +52,24 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     public async Task RecordAttemptAsync(EventEnvelope envelope, string target, string? targetType, string state, AttemptRecord attempt, CancellationToken cancellationToken,
         RunRecord? run = null)
     {
+        if (attempt.Covers is { Count: > 1 } covers)
+        {
+            // One call for a coalescing window: each other event it covers shows the same attempt, pointing at this one.
+            var covered = attempt with { CoveredBy = envelope.EventId };
+            foreach (var other in covers.Where(id => id != envelope.EventId))
+            {
+                await RecordAttemptAsync(other, null, target, targetType, state, covered, run, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await RecordAttemptAsync(envelope.EventId, envelope, target, targetType, state, attempt, run, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RecordAttemptAsync(string eventId, EventEnvelope? envelope, string target, string? targetType, string state, AttemptRecord attempt, RunRecord? run,
+        CancellationToken cancellationToken)
+    {
         try
         {
-            await UpdateAsync(envelope, timeline =>
+            await UpdateAsync(eventId, envelope, timeline =>
             {
                 var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Queued, []);
                 // A first status check can be recorded before the delivery that queued it (another worker, a slow
@@ -71,7 +86,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogWriteFailed(logger, ex, envelope.EventId);
+            LogWriteFailed(logger, ex, eventId);
         }
     }
 
@@ -94,11 +109,21 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     /// Records what a status check saw of a followed run, and sets the target's state from it. A check of a run that
     /// a later redelivery superseded (<paramref name="redelivery"/> older than the target's last) changes nothing.
     /// </summary>
-    public async Task RecordRunAsync(EventEnvelope envelope, string target, string? targetType, RunRecord run, int redelivery, CancellationToken cancellationToken)
+    public async Task RecordRunAsync(EventEnvelope envelope, string target, string? targetType, RunRecord run, int redelivery, CancellationToken cancellationToken,
+        IReadOnlyList<string>? covers = null)
+    {
+        foreach (var other in (covers ?? []).Where(id => id != envelope.EventId))
+        {
+            await RecordRunAsync(other, null, target, targetType, run, redelivery, cancellationToken).ConfigureAwait(false);
+        }
+        await RecordRunAsync(envelope.EventId, envelope, target, targetType, run, redelivery, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RecordRunAsync(string eventId, EventEnvelope? envelope, string target, string? targetType, RunRecord run, int redelivery, CancellationToken cancellationToken)
     {
         try
         {
-            await UpdateAsync(envelope, timeline =>
+            await UpdateAsync(eventId, envelope, timeline =>
             {
                 var current = Find(timeline, target) ?? new TargetTimeline(target, targetType, EventStatus.Delivered, []);
                 if (redelivery < current.Redeliveries || current.Run is { } known && known.Id != run.Id) return null;
@@ -109,7 +134,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogWriteFailed(logger, ex, envelope.EventId);
+            LogWriteFailed(logger, ex, eventId);
         }
     }
 
@@ -128,6 +153,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         var number = 0;
         string? busy = null;
         int? deadLetteredAs = null;
+        AttemptRecord? deadLetteredCall = null;
         // Checked and reserved in one conditional write: of concurrent requests for a finished target, one wins and
         // the others, reading again, find it queued.
         await UpdateAsync(envelope, timeline =>
@@ -143,10 +169,15 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
             // A dead-lettered target's redelivery claims the dead-lettered attempt's own ledger entry (see DeliveryMessage).
             deadLetteredAs = current.State != EventStatus.DeadLettered ? null
                 : current.Attempts is [.., var last] ? last.LedgerRedelivery ?? last.Redelivery : 0;
+            // A dead-lettered coalesced call is made again as that one call, in its own ledger entry.
+            deadLetteredCall = current.State == EventStatus.DeadLettered && current.Attempts is [.., { CoalescedIn: not null } call] ? call : null;
             number = current.Redeliveries + 1;
             return WithTarget(timeline, current with { State = EventStatus.Queued, Redeliveries = number });
         }, cancellationToken).ConfigureAwait(false);
-        return new RedeliveryReservation(envelope, busy is null ? number : 0, busy, deadLetteredAs);
+        return new RedeliveryReservation(envelope, busy is null ? number : 0, busy, deadLetteredAs)
+        {
+            CoalescedIn = deadLetteredCall?.CoalescedIn, Covers = deadLetteredCall?.Covers,
+        };
     }
 
     public async Task<EventTimeline?> GetAsync(string eventId, CancellationToken cancellationToken) =>
@@ -182,18 +213,26 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
     }
 
     /// <summary>Read, change, write if nobody wrote meanwhile, else again. A change that returns null writes nothing.</summary>
-    private async Task UpdateAsync(EventEnvelope envelope, Func<EventTimeline, EventTimeline?> change, CancellationToken cancellationToken)
+    private Task UpdateAsync(EventEnvelope envelope, Func<EventTimeline, EventTimeline?> change, CancellationToken cancellationToken) =>
+        UpdateAsync(envelope.EventId, envelope, change, cancellationToken);
+
+    /// <summary>As above; without <paramref name="envelope"/> only an event already in the history is changed.</summary>
+    private async Task UpdateAsync(string eventId, EventEnvelope? envelope, Func<EventTimeline, EventTimeline?> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
-            if (await ReadAsync(envelope.EventId, cancellationToken).ConfigureAwait(false) is { } current)
+            if (await ReadAsync(eventId, cancellationToken).ConfigureAwait(false) is { } current)
             {
                 if (change(current.Timeline) is not { } changed) return;
                 var next = Recomputed(changed);
-                if (await store.TryReplaceAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), current.Version, cancellationToken).ConfigureAwait(false) is not null)
+                if (await store.TryReplaceAsync(DocumentKey(eventId), HistoryJson.Serialize(next), current.Version, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     return;
                 }
+            }
+            else if (envelope is null)
+            {
+                return;
             }
             else
             {
@@ -209,7 +248,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
                 }
             }
             // Another target of the same event wrote in between: read again. Contention is bounded by the targets.
-            if (attempt == 20) throw new InvalidOperationException($"history of {envelope.EventId} kept changing under 20 updates");
+            if (attempt == 20) throw new InvalidOperationException($"history of {eventId} kept changing under 20 updates");
         }
     }
 

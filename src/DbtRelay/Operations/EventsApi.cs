@@ -62,6 +62,7 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
             {
                 Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent,
                 LedgerRedelivery = reservation.DeadLetteredAs,
+                Window = reservation.CoalescedIn is { } window ? new CoalesceWindow(window, time.GetUtcNow()) { Events = reservation.Covers ?? [eventId] } : null,
             };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);

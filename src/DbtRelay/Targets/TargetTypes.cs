@@ -16,5 +16,5 @@ public static class TargetTypes
         };
 
     /// <summary>Properties every target accepts.</summary>
-    public static readonly string[] CommonProperties = ["type", "timeoutSeconds", "description"];
+    public static readonly string[] CommonProperties = ["type", "timeoutSeconds", "description", "coalesce"];
 }

@@ -12,6 +12,13 @@ public static class LedgerKeys
 
     public static string Redelivery(string eventId, string target, int number) => $"redelivered/{Uri.EscapeDataString(eventId)}/{target}/{number}";
 
+    /// <summary>
+    /// The one call made for a coalescing window of <paramref name="target"/> (named after the event that opened it);
+    /// <paramref name="number"/> &gt; 0 for a deliberate redelivery of that call.
+    /// </summary>
+    public static string Coalesced(string windowId, string target, int number) =>
+        number > 0 ? $"coalesced/{Uri.EscapeDataString(windowId)}/{target}/{number}" : $"coalesced/{Uri.EscapeDataString(windowId)}/{target}";
+
     /// <summary>One status check of a followed run: each is done once, however many copies of its message arrive.</summary>
     public static string FollowCheck(string eventId, string target, string runId, int check) =>
         $"followed/{Uri.EscapeDataString(eventId)}/{target}/{Uri.EscapeDataString(runId)}/{check}";

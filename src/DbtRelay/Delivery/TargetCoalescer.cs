@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text;
+using DbtRelay.Delivery.Ledger;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Delivery;
+
+/// <summary>
+/// Coalescing for a target with a <c>coalesce</c> window: the first event routed to it opens a window, the events routed
+/// to it before the window closes join it, and when it closes one call is made, with the latest event's values, for all
+/// of them. The state lives in the store beside the ledger, so every instance joins the same window:
+/// <c>coalesce/{target}/open</c> names the open window, <c>coalesce/{target}/windows/{id}</c> lists its events, and
+/// <c>coalesce/{target}/chosen/{event}</c> remembers which window an event chose, so handling its message again (after a
+/// crash) joins no second window. The caller holds the event's own ledger claim for the target throughout a join.
+/// </summary>
+public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueues queues, TimeProvider time, ILogger<TargetCoalescer> logger)
+{
+    /// <summary>The most events one window covers; an event finding the window full is delivered on its own.</summary>
+    public const int MaxEvents = 50;
+
+    /// <summary>
+    /// Adds the event of <paramref name="delivery"/> to the target's open window, or opens one for <paramref name="length"/>
+    /// and queues its closing; the window joined, or null when it is full (deliver the event on its own).
+    /// </summary>
+    public async Task<CoalesceWindow?> JoinAsync(DeliveryMessage delivery, TimeSpan length, CancellationToken cancellationToken)
+    {
+        var e = delivery.Event;
+        var target = delivery.Target;
+        var chosenKey = Key(target, "chosen", e.EventId);
+
+        // An earlier try of this same message may have chosen (and joined) a window already.
+        if (await store.ReadAsync(chosenKey, cancellationToken).ConfigureAwait(false) is var (chosenContent, _))
+        {
+            var chosen = Encoding.UTF8.GetString(chosenContent.ToMemory().Span);
+            if (chosen.Length == 0) return null; // it found a window full and goes on its own
+            if (await ReadAsync(target, chosen, cancellationToken).ConfigureAwait(false) is var (earlier, _) && earlier.Events.Contains(e.EventId))
+            {
+                // Its opener may have died before queueing the closing: queue it again (a second closing finds the call made).
+                if (chosen == e.EventId && !earlier.Closed) await QueueClosingAsync(delivery, earlier.ClosesAt, cancellationToken).ConfigureAwait(false);
+                return new CoalesceWindow(earlier.Id, earlier.ClosesAt);
+            }
+        }
+
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var pointer = await store.ReadAsync(Key(target, "open"), cancellationToken).ConfigureAwait(false);
+            var open = pointer is var (pointerContent, _) ? DeliveryJson.DeserializeWindow(pointerContent.ToMemory()) : null;
+            if (open is not null && open.ClosesAt > now && open.Id != e.EventId)
+            {
+                await store.WriteAsync(chosenKey, BinaryData.FromString(open.Id), cancellationToken).ConfigureAwait(false);
+                switch (await AddAsync(target, open.Id, delivery, cancellationToken).ConfigureAwait(false))
+                {
+                    case Joined.Added:
+                        var count = await CountAsync(target, open.Id, cancellationToken).ConfigureAwait(false);
+                        LogJoined(logger, e.EventId, target, open.Id, count, open.ClosesAt);
+                        return open;
+                    case Joined.Full:
+                        await store.WriteAsync(chosenKey, BinaryData.FromString(string.Empty), cancellationToken).ConfigureAwait(false);
+                        LogFull(logger, e.EventId, target, open.Id, MaxEvents);
+                        return null;
+                }
+                // Closed (or gone) under us: the pointer is stale, open the next window in its place.
+            }
+
+            var opened = new CoalescedEvents(e.EventId, now + length, [e.EventId], e);
+            await store.WriteAsync(chosenKey, BinaryData.FromString(e.EventId), cancellationToken).ConfigureAwait(false);
+            var windowKey = Key(target, "windows", e.EventId);
+            var created = await store.TryCreateAsync(windowKey, BinaryData.FromBytes(DeliveryJson.Serialize(opened)), cancellationToken).ConfigureAwait(false);
+            if (created is null && await ReadAsync(target, e.EventId, cancellationToken).ConfigureAwait(false) is var (existing, _)) opened = existing;
+            var next = BinaryData.FromBytes(DeliveryJson.Serialize(new CoalesceWindow(opened.Id, opened.ClosesAt)));
+            var moved = pointer is var (_, pointerVersion)
+                ? await store.TryReplaceAsync(Key(target, "open"), next, pointerVersion, cancellationToken).ConfigureAwait(false)
+                : await store.TryCreateAsync(Key(target, "open"), next, cancellationToken).ConfigureAwait(false);
+            if (moved is null)
+            {
+                // Another event opened a window first: drop ours (nobody else can have joined it) and join theirs.
+                if (created is not null) await store.TryDeleteAsync(windowKey, created, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            await QueueClosingAsync(delivery, opened.ClosesAt, cancellationToken).ConfigureAwait(false);
+            LogOpened(logger, e.EventId, target, opened.ClosesAt);
+            return new CoalesceWindow(opened.Id, opened.ClosesAt);
+        }
+        throw new InvalidOperationException($"the coalescing window of target '{target}' kept changing under 20 tries");
+    }
+
+    /// <summary>
+    /// Closes the window of the closing message <paramref name="delivery"/> (nothing joins it afterwards) and returns the
+    /// call to make: the latest event's values, and every event the window covers. Closing again changes nothing.
+    /// </summary>
+    public async Task<DeliveryMessage> CloseAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
+    {
+        var window = delivery.Window!;
+        if (window.Events is not null) return delivery;
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            if (await ReadAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) is not var (found, version))
+            {
+                // The window's record is gone (pruned after 30 days): the event that opened it is all that is known.
+                return delivery with { Window = window with { Events = [delivery.Event.EventId] } };
+            }
+            if (!found.Closed
+                && await store.TryReplaceAsync(Key(delivery.Target, "windows", window.Id), BinaryData.FromBytes(DeliveryJson.Serialize(found with { Closed = true })), version,
+                    cancellationToken).ConfigureAwait(false) is null)
+            {
+                continue; // an event joined meanwhile: close what it left
+            }
+            if (!found.Closed) LogClosed(logger, delivery.Target, window.Id, found.Events.Count, found.Latest.EventId);
+            return delivery with { Event = found.Latest, Window = window with { Events = found.Events } };
+        }
+        throw new InvalidOperationException($"the coalescing window {window.Id} of target '{delivery.Target}' kept changing under 20 tries");
+    }
+
+    private async Task<Joined> AddAsync(string target, string windowId, DeliveryMessage delivery, CancellationToken cancellationToken)
+    {
+        var e = delivery.Event;
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            if (await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is not var (found, version) || found.Closed) return Joined.Closed;
+            if (found.Events.Contains(e.EventId)) return Joined.Added;
+            if (found.Events.Count >= MaxEvents) return Joined.Full;
+            // The call carries the latest event's values: the last received, whatever order the deliveries ran in.
+            var latest = e.ReceivedAt >= found.Latest.ReceivedAt ? e : found.Latest;
+            var joined = found with { Events = [.. found.Events, e.EventId], Latest = latest };
+            if (await store.TryReplaceAsync(Key(target, "windows", windowId), BinaryData.FromBytes(DeliveryJson.Serialize(joined)), version, cancellationToken)
+                .ConfigureAwait(false) is not null)
+            {
+                return Joined.Added;
+            }
+        }
+        throw new InvalidOperationException($"the coalescing window {windowId} of target '{target}' kept changing under 20 tries");
+    }
+
+    private async Task<int> CountAsync(string target, string windowId, CancellationToken cancellationToken) =>
+        await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events.Count : 0;
+
+    private ValueTask QueueClosingAsync(DeliveryMessage delivery, DateTimeOffset closesAt, CancellationToken cancellationToken)
+    {
+        var closing = delivery with
+        {
+            Attempt = 1,
+            LastReason = null,
+            FirstQueuedAt = time.GetUtcNow(),
+            Window = new CoalesceWindow(delivery.Event.EventId, closesAt),
+            TraceParent = Activity.Current?.Id ?? delivery.TraceParent,
+        };
+        var wait = closesAt - time.GetUtcNow();
+        return queues.EnqueueDeliveryAsync(closing, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken);
+    }
+
+    private async Task<(CoalescedEvents Window, string Version)?> ReadAsync(string target, string windowId, CancellationToken cancellationToken) =>
+        windowId.Length > 0 && await store.ReadAsync(Key(target, "windows", windowId), cancellationToken).ConfigureAwait(false) is var (content, version)
+            ? (DeliveryJson.DeserializeCoalesced(content.ToMemory()), version)
+            : null;
+
+    private static string Key(string target, string kind, string? eventId = null) =>
+        eventId is null ? $"coalesce/{target}/{kind}" : $"coalesce/{target}/{kind}/{Uri.EscapeDataString(eventId)}";
+
+    private enum Joined
+    {
+        Added,
+        Full,
+        Closed,
+    }
+
+    [LoggerMessage(3301, LogLevel.Information, "{EventId} opened a coalescing window of {Target}: one call at {ClosesAt:u} covers every event routed to it until then.")]
+    private static partial void LogOpened(ILogger logger, string eventId, string target, DateTimeOffset closesAt);
+
+    [LoggerMessage(3302, LogLevel.Information, "{EventId} joined the coalescing window {WindowId} of {Target} ({Count} events; the call is made at {ClosesAt:u}).")]
+    private static partial void LogJoined(ILogger logger, string eventId, string target, string windowId, int count, DateTimeOffset closesAt);
+
+    [LoggerMessage(3303, LogLevel.Warning, "The coalescing window {WindowId} of {Target} already covers {Max} events: {EventId} is delivered on its own.")]
+    private static partial void LogFull(ILogger logger, string eventId, string target, string windowId, int max);
+
+    [LoggerMessage(3304, LogLevel.Information, "Closed the coalescing window {WindowId} of {Target}: one call for {Count} events, with the values of {LatestEventId}.")]
+    private static partial void LogClosed(ILogger logger, string target, string windowId, int count, string latestEventId);
+}
