@@ -46,6 +46,27 @@ public sealed class DeliveryThroughHostTests(HostedRelay relay)
     }
 
     [SkippableFact]
+    public async Task Three_events_within_a_targets_coalesce_window_make_one_call_with_the_latest_events_values()
+    {
+        relay.Require();
+        string[] events = ["wev_host_co1", "wev_host_co2", "wev_host_co3"];
+
+        foreach (var id in events)
+        {
+            using var answer = await relay.SendAsync(id, "770");
+            Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        }
+        foreach (var id in events) await relay.WaitForAsync(id, EventStatus.Delivered, targets: 1);
+        await relay.SettledAsync();
+
+        Assert.Equal(1, relay.Http.Calls("POST", "/coalesced/"));
+        Assert.Equal(1, relay.Http.Calls("POST", "/coalesced/wev_host_co3"));
+        var call = (await relay.TimelineAsync("wev_host_co3"))!.Targets.Single().Attempts[^1];
+        Assert.Equal(events, call.Covers!.Order(StringComparer.Ordinal));
+        Assert.Equal("wev_host_co3", (await relay.TimelineAsync("wev_host_co1"))!.Targets.Single().Attempts[^1].CoveredBy);
+    }
+
+    [SkippableFact]
     public async Task A_503_then_a_200_is_delivered_on_the_second_attempt_through_a_delayed_queue_message()
     {
         relay.Require();

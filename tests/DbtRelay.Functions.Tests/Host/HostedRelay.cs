@@ -89,6 +89,7 @@ public sealed class HostedRelay : IAsyncLifetime
               {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
               "hightouch-follow": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{Hightouch.BaseUrl}}}", "follow": {{{followed}}} },
               "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} },
+              "coalesced": { "type": "http", "url": "{{{this.Http.BaseUrl}}}coalesced/{{eventId}}", "body": { "eventId": "{{eventId}}" }, "coalesce": "8s" },
               "model-follow": { "type": "powerbi-refresh", "groupId": "{{{PowerBiGroup}}}", "datasetId": "{{{PowerBiDataset}}}", "baseUrl": "{{{PowerBi.BaseUrl}}}", "follow": {{{followed}}} }
               },
               "routes": [
@@ -104,6 +105,7 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "semantic-model", "when": { "jobIds": ["730"] }, "targets": ["model-follow"] },
                 { "name": "fields-prod", "when": { "jobIds": ["740"], "fields": { "data.environmentName": "Production", "data.runReason": { "regex": "^Kicked off" } } }, "targets": ["fields"] },
                 { "name": "paused", "when": { "jobIds": ["760"] }, "targets": ["paused-target"] },
+                { "name": "coalesced", "when": { "jobIds": ["770"] }, "targets": ["coalesced"] },
                 { "name": "fields-staging", "when": { "jobIds": ["740"], "fields": { "data.environmentName": { "oneOf": ["Staging"] } } }, "targets": ["fields"] }
               ] }
             """;
