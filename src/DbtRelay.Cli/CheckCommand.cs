@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DbtRelay.Config.Nodes;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
@@ -59,6 +60,10 @@ internal static class CheckCommand
                 }
                 var targets = RouteMatcher.Targets(verdicts);
                 output.WriteLine(targets.Count == 0 ? "  no target would be called." : $"  targets called once each: {string.Join(", ", targets)}");
+                foreach (var target in targets.Where(relay.Coalesce.ContainsKey))
+                {
+                    output.WriteLine($"  {target} coalesces: this event joins its open window (or opens one); one call covers every event routed to it within {ConfigNode.Format(relay.Coalesce[target])}.");
+                }
             }
             return 0;
         });

@@ -26,7 +26,7 @@ public sealed class CheckCommandTests : IDisposable
     {
         var config = Write("relay.json", """
             { "webhooks": [ { "name": "p", "secret": "s" } ],
-              "targets": { "a": { "type": "http", "url": "https://example.com/a" }, "b": { "type": "http", "url": "https://example.com/b" } },
+              "targets": { "a": { "type": "http", "url": "https://example.com/a", "coalesce": "10m" }, "b": { "type": "http", "url": "https://example.com/b" } },
               "routes": [
                 { "name": "job-123", "when": { "jobIds": ["123"] }, "targets": ["a"] },
                 { "name": "job-9", "when": { "jobIds": ["9"] }, "targets": ["b"] },
@@ -41,6 +41,7 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Contains("skips   job-9: jobId 123 is not one of [9]", output);
         Assert.Contains("skips   errors: runStatus Success (10)", output);
         Assert.Contains("targets called once each: a", output);
+        Assert.Contains("a coalesces: this event joins its open window (or opens one); one call covers every event routed to it within 10m.", output);
     }
 
     [Fact]
