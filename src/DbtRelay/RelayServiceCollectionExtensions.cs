@@ -63,6 +63,7 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<RunFollower>();
         services.AddSingleton<TargetPauses>();
         services.AddSingleton<TargetCoalescer>();
+        services.AddSingleton<RateLimitCooldowns>();
         services.AddSingleton<DeliveryExecutor>();
         services.TryAddSingleton<IDeliveryLedger, ConditionalLedger>();
         services.AddHttpClient(TargetCaller.HttpClientName, client =>

@@ -22,6 +22,7 @@ public sealed partial class DeliveryExecutor(
     RunFollower follower,
     TargetPauses pauses,
     TargetCoalescer coalescer,
+    RateLimitCooldowns cooldowns,
     DeliveryHistory history,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
@@ -52,6 +53,17 @@ public sealed partial class DeliveryExecutor(
             RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
                 new KeyValuePair<string, object?>("outcome", "held"));
             LogHeld(logger, e.EventId, target.Name, paused.By);
+            return DeliveryResult.Held;
+        }
+
+        // An account that rate-limited any call waits out its cooldown before the next call, whichever target makes it.
+        if (target is IRateLimitedTarget limited && await cooldowns.UntilAsync(limited.RateLimitScope, cancellationToken).ConfigureAwait(false) is { } coolingUntil)
+        {
+            var wait = coolingUntil - time.GetUtcNow() + TimeSpan.FromSeconds(Random.Shared.Next(1, 10)); // spread the waiting calls out
+            await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
+            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
+                new KeyValuePair<string, object?>("outcome", "cooling_down"));
+            LogCoolingDown(logger, e.EventId, target.Name, limited.RateLimitScope, (long)wait.TotalSeconds);
             return DeliveryResult.Held;
         }
 
@@ -201,6 +213,9 @@ public sealed partial class DeliveryExecutor(
 
     [LoggerMessage(3008, LogLevel.Debug, "{EventId} waits: target {Target} is paused (by {By}).")]
     private static partial void LogHeld(ILogger logger, string eventId, string target, string by);
+
+    [LoggerMessage(3009, LogLevel.Debug, "{EventId} waits {DelaySeconds} s for {Target}: {Scope} is cooling down after a 429.")]
+    private static partial void LogCoolingDown(ILogger logger, string eventId, string target, string scope, long delaySeconds);
 
     [LoggerMessage(3005, LogLevel.Debug, "{EventId} is being delivered to {Target} by another worker; checking again in {DelayMs} ms.")]
     private static partial void LogBusy(ILogger logger, string eventId, string target, long delayMs);

@@ -15,6 +15,7 @@ public sealed partial class TargetCaller(
     TargetSecrets secrets,
     IHttpClientFactory httpClients,
     Azure.Core.TokenCredential credential,
+    RateLimitCooldowns cooldowns,
     IOptions<RetryOptions> retryOptions,
     TimeProvider time,
     ILogger<TargetCaller> logger)
@@ -41,6 +42,18 @@ public sealed partial class TargetCaller(
         }, cancellationToken);
 
     private async Task<TargetOutcome> InvokeAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed,
+        Func<TargetCall, CancellationToken, Task<TargetOutcome>> invoke, CancellationToken cancellationToken)
+    {
+        var outcome = await InvokeWithRefreshAsync(target, delivery, resumed, invoke, cancellationToken).ConfigureAwait(false);
+        // An account-wide rate limit holds back every call to that account until it has passed, not only this one's retry.
+        if (target is IRateLimitedTarget limited && outcome is RetryLater { HttpStatus: 429, After: { } after })
+        {
+            await cooldowns.CoolDownAsync(limited.RateLimitScope, time.GetUtcNow() + after, target.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        return outcome;
+    }
+
+    private async Task<TargetOutcome> InvokeWithRefreshAsync(IDeliveryTarget target, DeliveryMessage delivery, bool resumed,
         Func<TargetCall, CancellationToken, Task<TargetOutcome>> invoke, CancellationToken cancellationToken)
     {
         var (resolved, failure) = await ResolveAsync(target, refresh: false, cancellationToken).ConfigureAwait(false);

@@ -15,9 +15,12 @@ namespace DbtRelay.Targets;
 /// </summary>
 public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri accessUrl, long accountId, long jobId, string tokenSecret, Template cause, JsonObject overrides,
     FollowSettings? follow)
-    : IFollowedTarget
+    : IFollowedTarget, IRateLimitedTarget
 {
     public const string TypeName = "dbt-cloud-job";
+
+    /// <summary>dbt Cloud rate-limits an account: a 429 for one job's call holds back every call to that account.</summary>
+    public string RateLimitScope => $"dbt Cloud account {accountId} at {accessUrl.Authority}";
 
     /// <summary>dbt Cloud refuses a cause longer than this.</summary>
     public const int MaxCauseLength = 255;

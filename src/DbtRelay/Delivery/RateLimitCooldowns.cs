@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DbtRelay.Delivery.Ledger;
+using Microsoft.Extensions.Logging;
+
+namespace DbtRelay.Delivery;
+
+/// <summary>
+/// Cooldowns of rate-limited accounts (<see cref="Targets.IRateLimitedTarget"/>), kept in the store beside the ledger so
+/// every instance waits, not only the one that was told: until a cooldown ends, deliveries and status checks for that
+/// account wait, neither attempted nor counted.
+/// </summary>
+public sealed partial class RateLimitCooldowns(IConditionalStore store, TimeProvider time, ILogger<RateLimitCooldowns> logger)
+{
+    // One store read per account every few seconds, not one per delivery.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, (DateTimeOffset? Until, DateTimeOffset ReadAt)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>When the account's cooldown ends, or null when it is not cooling down.</summary>
+    public async ValueTask<DateTimeOffset?> UntilAsync(string scope, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!_cache.TryGetValue(scope, out var cached) || now - cached.ReadAt >= CacheFor)
+        {
+            var stored = await store.ReadAsync(Key(scope), cancellationToken).ConfigureAwait(false) is var (content, _)
+                && DateTimeOffset.TryParse(content.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until) ? until : (DateTimeOffset?)null;
+            // What this instance learned itself stands even if the store has not caught up.
+            cached = (Later(stored, cached.Until), now);
+            _cache[scope] = cached;
+        }
+        return cached.Until > now ? cached.Until : null;
+    }
+
+    /// <summary>Starts (or extends) the account's cooldown to <paramref name="until"/>.</summary>
+    public async Task CoolDownAsync(string scope, DateTimeOffset until, string target, CancellationToken cancellationToken)
+    {
+        _cache[scope] = (Later(until, _cache.TryGetValue(scope, out var cached) ? cached.Until : null), time.GetUtcNow());
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await store.ReadAsync(Key(scope), cancellationToken).ConfigureAwait(false);
+            if (current is var (content, _) && DateTimeOffset.TryParse(content.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var stored)
+                && stored >= until)
+            {
+                return;
+            }
+            var next = BinaryData.FromString(until.ToString("O", CultureInfo.InvariantCulture));
+            var written = current is var (_, version)
+                ? await store.TryReplaceAsync(Key(scope), next, version, cancellationToken).ConfigureAwait(false)
+                : await store.TryCreateAsync(Key(scope), next, cancellationToken).ConfigureAwait(false);
+            if (written is not null) break;
+        }
+        LogCoolingDown(logger, scope, target, until);
+    }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null || a > b ? a : b;
+
+    private static string Key(string scope) => "cooldown/" + Uri.EscapeDataString(scope);
+
+    [LoggerMessage(3401, LogLevel.Warning, "{Scope} rate-limited {Target}: no call to it until {Until:u}; its deliveries and status checks wait, uncounted.")]
+    private static partial void LogCoolingDown(ILogger logger, string scope, string target, DateTimeOffset until);
+}
