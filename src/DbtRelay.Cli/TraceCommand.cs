@@ -34,6 +34,11 @@ internal static class TraceCommand
             foreach (var a in target.Attempts)
             {
                 var attempt = (a.Redelivery > 0 ? $"redelivery {a.Redelivery} " : "") + (a.Replay is { } replay ? $"replay {replay} " : "") + $"#{a.Attempt}";
+                if (a.Outcome == "coalesced")
+                {
+                    output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {a.Detail}"); // a decision, not a call
+                    continue;
+                }
                 var http = a.HttpStatus is { } code ? $"HTTP {code}" : "no HTTP answer";
                 var downstream = a.DownstreamId is null ? "" : $"  id {a.DownstreamId}";
                 output.WriteLine($"    {attempt,-16} {Time(a.At)}  {a.Outcome,-13} {http,-14} {a.DurationMs,6} ms{downstream}  {a.Detail}");
