@@ -58,6 +58,9 @@ internal static class InitCommand
         },
     };
 
+    /// <summary>The target types <c>init --target</c> can start with.</summary>
+    internal static IReadOnlyCollection<string> StarterTypes => Starters.Keys;
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var targets = new Option<string[]>("--target", "-t")
@@ -99,7 +102,8 @@ internal static class InitCommand
         return command;
     }
 
-    private static string Starter(string[] types)
+    /// <summary>The starter relay.json for <paramref name="types"/> (serve's demo sink when none).</summary>
+    internal static string Starter(string[] types)
     {
         var targets = new JsonObject();
         if (types.Length == 0)
