@@ -1,6 +1,7 @@
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -16,7 +17,9 @@ public static class AzureStorageServiceCollectionExtensions
     public static IServiceCollection AddDbtRelayAzureStorage(this IServiceCollection services, StorageClients storage)
     {
         services.AddSingleton(storage);
-        services.AddSingleton<IRelayQueues, StorageRelayQueues>();
+        services.AddSingleton<StorageRelayQueues>();
+        services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<StorageRelayQueues>());
+        services.AddSingleton<IAcceptedEventStore>(sp => sp.GetRequiredService<StorageRelayQueues>());
         services.AddSingleton<IConditionalStore, BlobConditionalStore>();
         services.AddSingleton<IDeadLetters, StorageDeadLetters>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StorageBootstrap>());

@@ -1,6 +1,4 @@
-using DbtRelay.Delivery;
 using DbtRelay.InProcess;
-using DbtRelay.Webhooks;
 
 namespace DbtRelay.AzureStorage;
 
@@ -21,10 +19,6 @@ public sealed class StorageQueueConsumer(StorageClients storage, TimeProvider ti
     private int _leased;
 
     public bool IsDurable => true;
-
-    public async ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
-        await StorageRelayQueues.SendAsync(storage.Queue(QueueNames.Events), System.Text.Encoding.UTF8.GetString(accepted.QueueMessage),
-            TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<LeasedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken)
     {

@@ -5,13 +5,17 @@ using DbtRelay.Webhooks;
 namespace DbtRelay.AzureStorage;
 
 /// <summary>The library's queues as Azure Storage queues: a delay is the message's initial visibility timeout.</summary>
-public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues
+public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues, IAcceptedEventStore
 {
     /// <summary>Messages never expire: a delivery waiting for its retry must not vanish after the default 7 days.</summary>
     public static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
 
     /// <summary>The longest initial invisibility Azure Storage accepts for a message.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
+
+    /// <summary>Intake's writes and the router's re-queues go the same way: the one writer of <c>dbt-events</c>.</summary>
+    public ValueTask StoreAsync(Accepted accepted, CancellationToken cancellationToken) =>
+        SendAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(QueueNames.Events, WebhookJson.Serialize(envelope), delay, cancellationToken);

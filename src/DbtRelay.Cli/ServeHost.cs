@@ -88,7 +88,7 @@ internal static class ServeHost
         switch (store)
         {
             case ServeStore.InMemory:
-                return services => services.AddDbtRelayInMemoryPipeline();
+                return services => services.AddDbtRelayInMemory().AddDbtRelayInProcess();
             case ServeStore.Embedded embedded:
                 try
                 {

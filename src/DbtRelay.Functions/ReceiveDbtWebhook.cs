@@ -6,8 +6,8 @@ using Microsoft.Azure.Functions.Worker.Http;
 namespace DbtRelay.Functions;
 
 /// <summary>
-/// POST /api/dbt/webhook: hand the request to the library's intake, enqueue on dbt-events through the output
-/// binding and answer. Nothing downstream is called here.
+/// POST /api/dbt/webhook: hand the request to the library's intake (which stores the event on dbt-events, or answers
+/// 503) and map its decision to the response. Nothing downstream is called here.
 /// </summary>
 public sealed class ReceiveDbtWebhook(WebhookIntake intake)
 {
@@ -16,7 +16,7 @@ public sealed class ReceiveDbtWebhook(WebhookIntake intake)
     /// methods at the route and answers 404 for a method a function does not list, where the contract says 405.
     /// </summary>
     [Function(nameof(ReceiveDbtWebhook))]
-    public async Task<WebhookOutput> RunAsync(
+    public async Task<HttpResponseData> RunAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", "get", "head", "put", "patch", "delete", "options", Route = "dbt/webhook")] HttpRequestData request,
         CancellationToken cancellationToken)
     {
@@ -27,12 +27,7 @@ public sealed class ReceiveDbtWebhook(WebhookIntake intake)
         response.Headers.Add("Content-Type", "application/json");
         if (decision.StatusCode == (int)HttpStatusCode.MethodNotAllowed) response.Headers.Add("Allow", WebhookIntake.AllowedMethods);
         await response.Body.WriteAsync(decision.ResponseBody(), cancellationToken);
-        return new WebhookOutput
-        {
-            // Written by the host with host.json's messageEncoding ("none"), like every other writer of the queue.
-            Event = decision is Accepted accepted ? System.Text.Encoding.UTF8.GetString(accepted.QueueMessage) : null,
-            Response = response,
-        };
+        return response;
     }
 
     [Function("Health")]

@@ -12,7 +12,7 @@ namespace DbtRelay.Sqlite;
 /// retry is due later, a received one is marked leased until completed (deleted) or released. Receivers wait on the
 /// next commit that adds to their queue or on the next due time, whichever comes first.
 /// </summary>
-public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsumer
+public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsumer, IAcceptedEventStore
 {
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _time;
@@ -36,7 +36,7 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The one write that must be on disk before its caller answers: dbt never resends an event it got a 202 for.</summary>
-    public async ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
+    public async ValueTask StoreAsync(Accepted accepted, CancellationToken cancellationToken) =>
         await InsertAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken, durable: true).ConfigureAwait(false);
 
     public async ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
 using DbtRelay.InProcess;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<SqliteRelayQueues>());
         services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<SqliteRelayQueues>());
         services.AddSingleton<IQueueConsumer>(sp => sp.GetRequiredService<SqliteRelayQueues>());
+        services.AddSingleton<IAcceptedEventStore>(sp => sp.GetRequiredService<SqliteRelayQueues>());
         services.AddSingleton<IConditionalStore, SqliteConditionalStore>();
         services.AddSingleton(sp => new SqliteRetention(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>(),
             retention ?? SqliteRetention.DefaultRetention, sp.GetRequiredService<ILogger<SqliteRetention>>()));

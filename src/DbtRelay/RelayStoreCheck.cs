@@ -21,7 +21,7 @@ internal sealed class RelayStoreCheck(IServiceProvider services) : IHostedServic
         {
             throw new InvalidOperationException(
                 $"The relay has no store ({string.Join(", ", missing)} not registered): add one of AddDbtRelaySqlite, " +
-                "AddDbtRelayAzureStorage or AddDbtRelayInMemoryPipeline after AddDbtRelay.");
+                "AddDbtRelayAzureStorage or AddDbtRelayInMemory after AddDbtRelay.");
         }
         return Task.CompletedTask;
     }

@@ -30,7 +30,7 @@ public class IntakeBenchmarks
     }
 
     private static WebhookIntake Intake(params WebhookSecret[] secrets) =>
-        new(new StaticWebhookSecrets(secrets), Options.Create(new IntakeOptions()), TimeProvider.System, NullLogger<WebhookIntake>.Instance);
+        new(new StaticWebhookSecrets(secrets), new DbtRelay.InProcess.InMemoryRelayQueues(TimeProvider.System), Options.Create(new IntakeOptions()), TimeProvider.System, NullLogger<WebhookIntake>.Instance);
 
     // The decision never awaits when secrets are in memory (the point of preloading them).
     private static IntakeDecision Completed(ValueTask<IntakeDecision> decision) =>

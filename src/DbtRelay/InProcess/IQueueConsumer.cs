@@ -1,5 +1,3 @@
-using DbtRelay.Webhooks;
-
 namespace DbtRelay.InProcess;
 
 /// <summary>
@@ -11,9 +9,6 @@ public interface IQueueConsumer
 {
     /// <summary>True when queued and delayed messages survive a restart (and a crash) of the process.</summary>
     bool IsDurable { get; }
-
-    /// <summary>Intake's hand-off: returns once the event is stored as durably as this backend stores anything.</summary>
-    ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken);
 
     /// <summary>Waits until a message of <paramref name="queue"/> is due and leases it; null when no more will come.</summary>
     ValueTask<LeasedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken);

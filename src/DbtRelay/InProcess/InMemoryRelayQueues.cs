@@ -11,7 +11,7 @@ namespace DbtRelay.InProcess;
 /// from the injected clock (so tests advance time instead of sleeping). Messages round-trip through their JSON form,
 /// exactly as they would through a store, so the same serialization is exercised. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDeadLetters, IQueueConsumer
+public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDeadLetters, IQueueConsumer, IAcceptedEventStore
 {
     private readonly ConcurrentDictionary<ITimer, (string Queue, string EventId)> _delayed = new();
     private int _leased;
@@ -29,8 +29,8 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
     /// <summary>Messages waiting for their delay to pass.</summary>
     public IReadOnlyCollection<(string Queue, string EventId)> Delayed => _delayed.Values.ToList();
 
-    /// <summary>Queues what intake accepted, as the bytes intake already serialized (as the Functions output binding does).</summary>
-    public ValueTask EnqueueAcceptedAsync(Accepted accepted, CancellationToken cancellationToken) =>
+    /// <summary>Queues what intake accepted, as the bytes intake already serialized (as every store does).</summary>
+    public ValueTask StoreAsync(Accepted accepted, CancellationToken cancellationToken) =>
         Write(Events, accepted.QueueMessage, TimeSpan.Zero, QueueNames.Events, accepted.Envelope.EventId, cancellationToken);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DbtRelay.InProcess;
@@ -20,16 +21,17 @@ public static class InProcessServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Queues, ledger and dead letters in this process's memory plus the loop: for tests and
-    /// <c>serve --in-memory</c>. Never a default: nothing here survives the process.
+    /// Queues, ledger and dead letters in this process's memory, the same set every store's <c>AddX()</c> registers:
+    /// for tests and <c>serve --in-memory</c>. Never a default: nothing here survives the process.
     /// </summary>
-    public static IServiceCollection AddDbtRelayInMemoryPipeline(this IServiceCollection services)
+    public static IServiceCollection AddDbtRelayInMemory(this IServiceCollection services)
     {
         services.AddSingleton<InMemoryRelayQueues>();
         services.AddSingleton<IRelayQueues>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
         services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
         services.AddSingleton<IQueueConsumer>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
+        services.AddSingleton<IAcceptedEventStore>(sp => sp.GetRequiredService<InMemoryRelayQueues>());
         services.AddSingleton<IConditionalStore, InMemoryConditionalStore>();
-        return services.AddDbtRelayInProcess();
+        return services;
     }
 }

@@ -12,6 +12,7 @@ namespace DbtRelay.Webhooks;
 /// </summary>
 public sealed partial class WebhookIntake(
     IWebhookSecretProvider secrets,
+    IAcceptedEventStore store,
     IOptions<IntakeOptions> options,
     TimeProvider time,
     ILogger<WebhookIntake> logger)
@@ -24,8 +25,9 @@ public sealed partial class WebhookIntake(
     public int MaxBodyBytes => _options.MaxBodyBytes;
 
     /// <summary>
-    /// The whole receive flow that both hosts only map: method, size limit (read at most once, never past the limit),
-    /// then <see cref="DecideAsync"/>.
+    /// The whole receive flow that every host only maps to a response: method, size limit (read at most once, never
+    /// past the limit), <see cref="DecideAsync"/>, then the event stored on <c>dbt-events</c>. A 202 means stored: when
+    /// the store refuses the event (disk full, storage down) the answer is a 503, so dbt Cloud retries it.
     /// </summary>
     public async ValueTask<IntakeDecision> ReceiveAsync(string method, Stream body, long? contentLength, string? authorization, CancellationToken cancellationToken)
     {
@@ -34,7 +36,18 @@ public sealed partial class WebhookIntake(
         {
             return Measured(Rejected.TooLarge(_options.MaxBodyBytes), time.GetTimestamp());
         }
-        return await DecideAsync(bytes, authorization, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(bytes, authorization, cancellationToken).ConfigureAwait(false);
+        if (decision is not Accepted accepted) return decision;
+        try
+        {
+            await store.StoreAsync(accepted, cancellationToken).ConfigureAwait(false);
+            return accepted;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNotStored(logger, accepted.Envelope.EventId, ex);
+            return Rejected.NotStored;
+        }
     }
 
     /// <summary>The decision on a body already read, inside the event's first span and measured.</summary>
@@ -155,6 +168,9 @@ public sealed partial class WebhookIntake(
 
     [LoggerMessage(1006, LogLevel.Warning, "Refused {EventId} signed with {Webhook}: its timestamp {SignedAt} is {Window} {Hours} h.")]
     private static partial void LogOutOfWindow(ILogger logger, string eventId, string webhook, DateTimeOffset signedAt, string window, long hours);
+
+    [LoggerMessage(1101, LogLevel.Error, "Could not store accepted event {EventId}; answered 503 so dbt Cloud retries.")]
+    private static partial void LogNotStored(ILogger logger, string eventId, Exception exception);
 
     [LoggerMessage(1005, LogLevel.Debug, "Accepted {EventId} ({EventType}) job {JobId} run {RunId} via webhook {Webhook}.")]
     private static partial void LogAccepted(ILogger logger, string eventId, string eventType, string? jobId, string? runId, string webhook);

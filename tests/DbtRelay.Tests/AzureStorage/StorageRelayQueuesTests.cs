@@ -77,7 +77,7 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
         var id = new string('\u007f', DbtEventReader.MaxFieldLength);
         var head = $$$"""{"eventId":"{{{id}}}","eventType":"{{{id}}}","webhookId":"{{{id}}}","data":{"jobId":"{{{id}}}","runId":"{{{id}}}","environmentId":"{{{id}}}","projectId":"{{{id}}}","runStatus":"{{{id}}}","padding":" """;
         var body = System.Text.Encoding.UTF8.GetBytes(head + new string('x', IntakeOptions.DefaultMaxBodyBytes - head.Length - 3) + "\"}}");
-        var intake = new WebhookIntake(new StaticWebhookSecrets([new WebhookSecret("a-webhook-name-of-some-length", "s")]),
+        var intake = new WebhookIntake(new StaticWebhookSecrets([new WebhookSecret("a-webhook-name-of-some-length", "s")]), queues,
             Microsoft.Extensions.Options.Options.Create(new IntakeOptions()), TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<WebhookIntake>.Instance);
 

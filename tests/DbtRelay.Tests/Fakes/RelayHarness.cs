@@ -36,7 +36,7 @@ internal sealed class RelayHarness : IAsyncDisposable
         services.AddSingleton(time);
         services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         services.AddDbtRelay(configuration, RelayConfigLoader.Load(relayJson));
-        services.AddDbtRelayInMemoryPipeline();
+        services.AddDbtRelayInMemory();
         provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         // What the host's startup does before taking traffic.
         provider.GetRequiredService<DbtRelay.Webhooks.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();
@@ -52,7 +52,7 @@ internal sealed class RelayHarness : IAsyncDisposable
     {
         var bytes = DbtPayloads.Bytes(body);
         var decision = await _services.GetRequiredService<WebhookIntake>().DecideAsync(bytes, DbtPayloads.Sign(secret, bytes), default);
-        if (decision is Accepted accepted) await Queues.EnqueueAcceptedAsync(accepted, default);
+        if (decision is Accepted accepted) await Queues.StoreAsync(accepted, default);
         return decision;
     }
 

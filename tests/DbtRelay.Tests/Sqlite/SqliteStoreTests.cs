@@ -182,7 +182,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var queues = Queues();
         var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_kept"));
         var envelope = EventEnvelope.From(new DbtEventFacts("wev_kept", "job.run.completed", 1, null, "1", "2", null, null, "Success", 10), "prod", _time.GetUtcNow(), body);
-        await queues.EnqueueAcceptedAsync(new Accepted(envelope, WebhookJson.Serialize(envelope)), default);
+        await queues.StoreAsync(new Accepted(envelope, WebhookJson.Serialize(envelope)), default);
         await queues.EnqueueDeliveryAsync(Delivery("wev_retry"), TimeSpan.FromMinutes(5), default);
 
         await _database.DisposeAsync();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CsCheck;
+using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ public sealed class IntakePropertyTests
 {
     private const string Secret = "property-secret";
     private static readonly byte[] Valid = DbtPayloads.Bytes(DbtPayloads.Completed());
-    private readonly WebhookIntake _intake = new(new StaticWebhookSecrets([new WebhookSecret("prod", Secret)]),
+    private readonly WebhookIntake _intake = new(new StaticWebhookSecrets([new WebhookSecret("prod", Secret)]), new InMemoryRelayQueues(TimeProvider.System),
         Options.Create(new IntakeOptions()), new ManualTimeProvider(), new LogCapture().For<WebhookIntake>());
 
     /// <summary>A valid dbt body with a few bytes replaced, inserted or removed: near misses of every kind.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ public sealed class WebhookIntakeTests
     private readonly ManualTimeProvider _time = new();
 
     private WebhookIntake Intake(params WebhookSecret[] secrets) =>
-        new(new StaticWebhookSecrets(secrets), Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
+        new(new StaticWebhookSecrets(secrets), new InMemoryRelayQueues(_time), Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
 
     private WebhookIntake TwoSecrets() => Intake(new("prod", ProdSecret), new("staging", StagingSecret));
 
@@ -312,7 +313,7 @@ public sealed class WebhookIntakeTests
     public async Task Picks_up_a_rotated_secret_when_the_provider_refreshes_after_a_mismatch()
     {
         var provider = new RotatingSecrets(new WebhookSecret("prod", "old-secret"), new WebhookSecret("prod", "new-secret"));
-        var intake = new WebhookIntake(provider, Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
+        var intake = new WebhookIntake(provider, new InMemoryRelayQueues(_time), Options.Create(new IntakeOptions()), _time, _logs.For<WebhookIntake>());
         var body = DbtPayloads.Bytes(DbtPayloads.Completed());
 
         var decision = await intake.DecideAsync(body, DbtPayloads.Sign("new-secret", body), default);
