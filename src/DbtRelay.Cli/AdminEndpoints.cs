@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using DbtRelay.Delivery;
 using DbtRelay.Operations;
 using DbtRelay.Secrets;
 using Microsoft.AspNetCore.Builder;
@@ -58,15 +57,10 @@ internal static class AdminEndpoints
 
     private static void MapDeadLetters(RouteGroupBuilder ops)
     {
-        ops.MapGet(DeadLetterRoutes.Base, async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
-            Json(DeliveryJson.Serialize(await deadLetters.ListAsync(DeadLetterRoutes.Limit(max), ct))));
-        ops.MapPost(DeadLetterRoutes.Replay, async (IDeadLetters deadLetters, int? max, CancellationToken ct) =>
-            Json(DeliveryJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, ct)))));
-        ops.MapPost(DeadLetterRoutes.ReplayOne, async (IDeadLetters deadLetters, string eventId, string target, CancellationToken ct) =>
-        {
-            var replayed = await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), ct);
-            return replayed == 0 ? Results.NotFound() : Json(DeliveryJson.Serialize(new ReplayAnswer(replayed)));
-        });
+        ops.MapGet(DeadLetterRoutes.Base, async (DeadLettersApi api, int? max, CancellationToken ct) => Answer(await api.ListAsync(max, ct)));
+        ops.MapPost(DeadLetterRoutes.Replay, async (DeadLettersApi api, int? max, CancellationToken ct) => Answer(await api.ReplayAllAsync(max, ct)));
+        ops.MapPost(DeadLetterRoutes.ReplayOne, async (DeadLettersApi api, string eventId, string target, CancellationToken ct) =>
+            Answer(await api.ReplayOneAsync(eventId, target, ct)));
     }
 
     private static void MapEvents(RouteGroupBuilder ops)
@@ -85,8 +79,6 @@ internal static class AdminEndpoints
         ops.MapPost(TargetRoutes.Pause, async (TargetsApi api, string name, string? reason, CancellationToken ct) => Answer(await api.PauseAsync(name, reason, ct)));
         ops.MapPost(TargetRoutes.Resume, async (TargetsApi api, string name, CancellationToken ct) => Answer(await api.ResumeAsync(name, ct)));
     }
-
-    private static IResult Json(byte[] body) => Results.Bytes(body, "application/json");
 
     private static IResult Answer(OpsAnswer answer) => Results.Text(Encoding.UTF8.GetString(answer.Body), "application/json", Encoding.UTF8, answer.Status);
 }

@@ -1,3 +1,4 @@
+using DbtRelay.Operations;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ internal static class IntakeEndpoints
     public static void MapIntake(this IEndpointRouteBuilder app)
     {
         app.Map(RelayCli.WebhookPath, ReceiveAsync);
-        app.MapGet("/api/health", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/api/" + Health.Route, () => Results.Bytes(Health.Answer.Body, "application/json"));
     }
 
     private static async Task ReceiveAsync(HttpContext context, WebhookIntake intake)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbtRelay.Config;
+using DbtRelay.Webhooks;
 using Microsoft.Extensions.Configuration;
 
 namespace DbtRelay.Cli;
@@ -8,7 +9,7 @@ namespace DbtRelay.Cli;
 internal static class RelayCli
 {
     public const string DefaultUrl = "http://127.0.0.1:7071";
-    public const string WebhookPath = "/api/dbt/webhook";
+    public const string WebhookPath = "/api/" + WebhookIntake.Route;
 
     /// <summary>Whether a key or token may go to <paramref name="url"/>: over https, or to this machine.</summary>
     public static bool MayCarryCredentials(Uri url) => url.Scheme == Uri.UriSchemeHttps || url.IsLoopback;

@@ -1,4 +1,5 @@
 using System.Net;
+using DbtRelay.Operations;
 using DbtRelay.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
@@ -17,7 +18,7 @@ public sealed class ReceiveDbtWebhook(WebhookIntake intake)
     /// </summary>
     [Function(nameof(ReceiveDbtWebhook))]
     public async Task<HttpResponseData> RunAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "get", "head", "put", "patch", "delete", "options", Route = "dbt/webhook")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "get", "head", "put", "patch", "delete", "options", Route = WebhookIntake.Route)] HttpRequestData request,
         CancellationToken cancellationToken)
     {
         var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.FirstOrDefault() : null;
@@ -31,13 +32,9 @@ public sealed class ReceiveDbtWebhook(WebhookIntake intake)
     }
 
     [Function("Health")]
-    public static HttpResponseData Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequestData request)
-    {
-        var response = request.CreateResponse(HttpStatusCode.OK);
-        response.Headers.Add("Content-Type", "application/json");
-        response.WriteString("""{"status":"ok"}""");
-        return response;
-    }
+    public static Task<HttpResponseData> HealthAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Health.Route)] HttpRequestData request,
+        CancellationToken cancellationToken) =>
+        JsonResponses.WriteAsync(request, Health.Answer, cancellationToken);
 
     private static long? ContentLength(HttpRequestData request) =>
         request.Headers.TryGetValues("Content-Length", out var values) && long.TryParse(values.FirstOrDefault(), out var length) ? length : null;

@@ -58,6 +58,7 @@ public static class RelayServiceCollectionExtensions
         services.AddSingleton<DeliveryHistory>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<TargetsApi>();
+        services.AddSingleton<DeadLettersApi>();
         services.AddSingleton<TargetSecrets>();
         services.AddSingleton<TargetCaller>();
         services.AddSingleton<RunFollower>();

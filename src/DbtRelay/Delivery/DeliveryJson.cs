@@ -3,15 +3,13 @@ using DbtRelay.Webhooks;
 
 namespace DbtRelay.Delivery;
 
-/// <summary>How delivery messages, dead letters and the ops API's answers are written, the same by every host.</summary>
+/// <summary>How delivery messages, dead letters and the store's records are written, the same by every host.</summary>
 public static class DeliveryJson
 {
     internal static readonly DeliveryJsonContext Context = new(WebhookJson.Options());
 
     public static byte[] Serialize(DeliveryMessage delivery) => JsonSerializer.SerializeToUtf8Bytes(delivery, Context.DeliveryMessage);
     public static byte[] Serialize(DeadLetter deadLetter) => JsonSerializer.SerializeToUtf8Bytes(deadLetter, Context.DeadLetter);
-    public static byte[] Serialize(IReadOnlyList<DeadLetterSummary> deadLetters) => JsonSerializer.SerializeToUtf8Bytes(deadLetters, Context.IReadOnlyListDeadLetterSummary);
-    public static byte[] Serialize(ReplayAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.ReplayAnswer);
     public static byte[] Serialize(PauseRecord pause) => JsonSerializer.SerializeToUtf8Bytes(pause, Context.PauseRecord);
     public static byte[] Serialize(IReadOnlyList<PauseRecord> pauses) => JsonSerializer.SerializeToUtf8Bytes(pauses, Context.IReadOnlyListPauseRecord);
 

@@ -4,8 +4,6 @@ namespace DbtRelay.Delivery;
 
 [JsonSerializable(typeof(DeliveryMessage))]
 [JsonSerializable(typeof(DeadLetter))]
-[JsonSerializable(typeof(IReadOnlyList<DeadLetterSummary>))]
-[JsonSerializable(typeof(ReplayAnswer))]
 [JsonSerializable(typeof(PauseRecord))]
 [JsonSerializable(typeof(IReadOnlyList<PauseRecord>))]
 [JsonSerializable(typeof(CoalescedEvents))]

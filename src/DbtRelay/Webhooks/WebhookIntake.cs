@@ -19,6 +19,9 @@ public sealed partial class WebhookIntake(
 {
     private readonly IntakeOptions _options = options.Value;
 
+    /// <summary>Where every host maps intake, under <c>/api/</c>: the URL dbt Cloud's webhook subscription names.</summary>
+    public const string Route = "dbt/webhook";
+
     /// <summary>The one method intake answers; hosts send it as <c>Allow</c> with a 405.</summary>
     public const string AllowedMethods = "POST";
 

@@ -36,7 +36,7 @@ internal sealed class RelayHarness : IAsyncDisposable
         services.AddSingleton(time);
         services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         services.AddDbtRelay(configuration, RelayConfigLoader.Load(relayJson));
-        services.AddDbtRelayInMemory();
+        services.AddDbtRelayInMemory().AddDbtRelayInProcess();
         provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         // What the host's startup does before taking traffic.
         provider.GetRequiredService<DbtRelay.Webhooks.StoredWebhookSecrets>().LoadAsync(refresh: false, default).GetAwaiter().GetResult();

@@ -1,4 +1,4 @@
-namespace DbtRelay.Delivery;
+namespace DbtRelay.Operations;
 
 /// <summary>
 /// The ops API's routes and limits, shared by both hosts. Not under <c>admin/</c>: the Functions host reserves
