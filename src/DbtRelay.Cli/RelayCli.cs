@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DbtRelay.Cli.Commands;
 using DbtRelay.Config;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using DbtRelay.Cli;
+using DbtRelay.Cli.Serve;
 using DbtRelay.Testing;
 using DbtRelay.Webhooks;
 

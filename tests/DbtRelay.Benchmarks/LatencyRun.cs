@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using DbtRelay.Cli;
+using DbtRelay.Cli.Serve;
 using DbtRelay.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 

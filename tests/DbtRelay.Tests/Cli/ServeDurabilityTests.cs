@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using DbtRelay.Cli;
+using DbtRelay.Cli.Serve;
 using DbtRelay.InProcess;
 using DbtRelay.Sqlite;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using DbtRelay.Cli;
+using DbtRelay.Cli.Serve;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;

@@ -1,4 +1,4 @@
-using DbtRelay.Cli;
+using DbtRelay.Cli.Serve;
 using DbtRelay.Config;
 using NJsonSchema;
 

@@ -1,4 +1,4 @@
-using DbtRelay.Cli;
+using DbtRelay.Cli.Commands;
 using DbtRelay.Config;
 using DbtRelay.Targets;
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
+using DbtRelay.Cli.Serve;
 using DbtRelay.Sqlite;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay serve</c>: the whole relay in one process, stored in an embedded database by default.</summary>
 internal static class ServeCommand

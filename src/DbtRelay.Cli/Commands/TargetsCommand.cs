@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using DbtRelay.Cli.Clients;
 using DbtRelay.Delivery;
 using DbtRelay.Operations;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay targets list|pause NAME|resume NAME</c>: hold a target's deliveries, and let them go again.</summary>
 internal static class TargetsCommand

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Clients;
 
 /// <summary>
 /// dbt Cloud's webhook subscriptions, API v3: <c>{accessUrl}/api/v3/accounts/{account}/webhooks/subscriptions</c>

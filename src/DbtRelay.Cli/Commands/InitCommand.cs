@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using DbtRelay.Cli.Serve;
 using DbtRelay.Config;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary>
 /// <c>dbt-relay init</c>: writes a starter relay.json here (never over an existing one) with a route to each target

@@ -1,10 +1,11 @@
+using DbtRelay.AspNetCore;
 using DbtRelay.Config;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>What serve prints once it listens: config, store, addresses, each secret's state, routes.</summary>
 internal static class ServeBanner
@@ -25,9 +26,9 @@ internal static class ServeBanner
             output.WriteLine($"  demo sink: every routed event is POSTed to {(addresses.Count > 0 ? addresses[0] : "")}{DemoRelay.SinkPath} (GET it to see the calls)");
             output.WriteLine("  try it: dbt-relay send   (in another terminal)");
         }
-        output.WriteLine(await store.GetAsync(AdminEndpoints.AdminKeySecret, cancellationToken) is null
-            ? $"  ops API: off (set {store.Describe(AdminEndpoints.AdminKeySecret)} for /api/events, /api/ops/dead-letters and /metrics)"
-            : $"  ops API: {(addresses.Count > 0 ? addresses[0] : "")}/api/events, /api/ops/dead-letters, /metrics (header {AdminEndpoints.AdminKeyHeader}; dbt-relay events)");
+        output.WriteLine(await store.GetAsync(AdminKey.Secret, cancellationToken) is null
+            ? $"  ops API: off (set {store.Describe(AdminKey.Secret)} for /api/events, /api/ops/dead-letters and /metrics)"
+            : $"  ops API: {(addresses.Count > 0 ? addresses[0] : "")}/api/events, /api/ops/dead-letters, /metrics (header {AdminKey.Header}; dbt-relay events)");
         output.WriteLine($"  secrets from: {store.Describe("<name>")}");
         var missing = 0;
         foreach (var (secret, usedBy) in config.SecretReferences.Distinct())

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using DbtRelay.Cli.Clients;
 using DbtRelay.History;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay trace EVENT</c>: one event's timeline — routing, then each target's attempts.</summary>
 internal static class TraceCommand

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using DbtRelay.Cli.Commands;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>
 /// What <c>serve</c> runs when there is no relay.json: the demo webhook (its secret ships in appsettings.json) and

@@ -1,3 +1,4 @@
+using DbtRelay.AspNetCore;
 using DbtRelay.AzureStorage;
 using DbtRelay.Config;
 using DbtRelay.InProcess;
@@ -6,14 +7,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>The serve host: relay.json (or the demo), the chosen store, intake, the ops API and the demo sink on one Kestrel.</summary>
 internal static class ServeHost
@@ -59,25 +59,14 @@ internal static class ServeHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         builder.Services.AddDbtRelay(builder.Configuration, relayConfig);
         registerStore(builder.Services);
+        builder.Services.AddDbtRelayServer();
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<DemoRelay>();
         ServeTelemetry.Add(builder);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.Use(async (context, next) =>
-        {
-            // Once shutdown starts, refuse new events (dbt retries) so nothing is accepted after the drain.
-            if (app.Lifetime.ApplicationStopping.IsCancellationRequested && context.Request.Path.StartsWithSegments(RelayCli.WebhookPath))
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                return;
-            }
-            await next(context);
-        });
-        app.MapIntake();
-        AdminEndpoints.MapOps(app);
-        ServeTelemetry.Map(app);
+        app.MapDbtRelay();
         if (DemoRelay.IsCalledBy(relayConfig)) app.Services.GetRequiredService<DemoRelay>().Map(app);
         return app;
     }

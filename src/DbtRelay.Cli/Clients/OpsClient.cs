@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Clients;
 
 /// <summary>
 /// What <c>events</c>, <c>trace</c> and <c>redeliver</c> share: the relay's base URL, the admin key (sent as

@@ -6,7 +6,7 @@ using DbtRelay.Config;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay send</c>: a realistic dbt Cloud webhook, signed exactly as dbt signs it.</summary>
 internal static class SendCommand

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text;
+using DbtRelay.Cli.Clients;
 using DbtRelay.Operations;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay redeliver EVENT [--target NAME]</c>: call the event's targets again, deliberately.</summary>
 internal static class RedeliverCommand

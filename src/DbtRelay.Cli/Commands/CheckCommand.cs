@@ -4,7 +4,7 @@ using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay check</c>: validate relay.json and explain what an event would fire.</summary>
 internal static class CheckCommand

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using DbtRelay.Cli.Clients;
 using DbtRelay.Secrets;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary>
 /// <c>dbt-relay webhooks create | list | test | delete</c>: dbt Cloud webhook subscriptions from the command line. The

@@ -7,17 +7,15 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>
-/// serve's telemetry: the relay's metrics always on <c>GET /metrics</c> (Prometheus text, behind the admin key), and
-/// traces, metrics and logs over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter
-/// reads the other <c>OTEL_*</c> settings itself). Without an endpoint no trace is recorded at all.
+/// serve's telemetry beyond <c>/metrics</c> (which <c>AddDbtRelayServer</c> brings): traces, metrics and logs over OTLP
+/// when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the other <c>OTEL_*</c> settings
+/// itself). Without an endpoint no trace is recorded at all.
 /// </summary>
 internal static class ServeTelemetry
 {
-    public const string MetricsPath = "/metrics";
-
     public static void Add(WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -25,8 +23,7 @@ internal static class ServeTelemetry
             .ConfigureResource(r => r.AddService("dbt-relay", serviceVersion: RelayServiceCollectionExtensions.Version))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(RelayTelemetry.Name).AddPrometheusExporter();
-                if (otlp) metrics.AddOtlpExporter();
+                if (otlp) metrics.AddMeter(RelayTelemetry.Name).AddOtlpExporter();
             });
         if (!otlp) return;
         // The request span is the root: dbt's POST, then intake, routing and each delivery (with its HTTP call) below it.
@@ -39,7 +36,4 @@ internal static class ServeTelemetry
                 options.ParseStateValues = true;
             });
     }
-
-    /// <summary>The scrape endpoint, off (404) without the relay-admin-key secret like the rest of the ops API.</summary>
-    public static void Map(WebApplication app) => app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAdminKey();
 }

@@ -1,6 +1,6 @@
 using DbtRelay.Sqlite;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>Where <c>serve</c> keeps its queues, ledger and dead letters.</summary>
 internal abstract record ServeStore

@@ -1,4 +1,6 @@
-namespace DbtRelay.Cli;
+
+
+namespace DbtRelay.Cli.Serve;
 
 /// <summary>The --urls addresses serve listens on, checked before the host starts.</summary>
 internal static class ListenAddresses

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using DbtRelay.Cli.Clients;
 using DbtRelay.History;
 
-namespace DbtRelay.Cli;
+namespace DbtRelay.Cli.Commands;
 
 /// <summary><c>dbt-relay events</c>: the delivery history, newest first, filtered like the API.</summary>
 internal static class EventsCommand
