@@ -33,7 +33,11 @@ public sealed partial class DeliveryExecutor(
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         // A coalescing window's closing becomes its one call, with the latest event's values (nothing joins it afterwards).
-        if (delivery is { Follow: null, Notice: null, Window.Events: null }) delivery = await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false);
+        if (delivery is { Follow: null, Notice: null, Window.Covers: 0 })
+        {
+            if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
+            delivery = call;
+        }
         var e = delivery.Event;
         using var scope = logger.BeginScope(new EventLogScope(e, delivery.Target, delivery.Attempt));
         using var activity = RelayTelemetry.StartFrom($"dbt-relay deliver {delivery.Target}", delivery.TraceParent ?? e.TraceParent)
@@ -157,6 +161,12 @@ public sealed partial class DeliveryExecutor(
     public async Task<DeliveryResult> GiveUpAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken)
     {
         var target = config.Targets.GetValueOrDefault(delivery.Target);
+        if (delivery is { Follow: null, Notice: null, Window.Covers: 0 })
+        {
+            // A closing given up is the window's call given up: closed first, so its dead letter covers every event.
+            if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
+            delivery = call;
+        }
         if (delivery.Follow is null) return await DeadLetterAsync(delivery, target?.Type, new Failed(reason), reason, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         // A status check is not a delivery: the call was made and stays made; what is lost is knowing how it ended.
         await follower.GiveUpAsync(delivery, target, reason, cancellationToken).ConfigureAwait(false);
@@ -171,7 +181,7 @@ public sealed partial class DeliveryExecutor(
         return DeliveryResult.DeadLettered;
     }
 
-    private Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken,
+    private async Task RecordAsync(DeliveryMessage delivery, string? targetType, string state, TargetOutcome outcome, string detail, TimeSpan elapsed, CancellationToken cancellationToken,
         RunRecord? run = null)
     {
         var name = state switch
@@ -192,11 +202,15 @@ public sealed partial class DeliveryExecutor(
         var attempt = new AttemptRecord(delivery.Attempt, delivery.Redelivery, time.GetUtcNow(), state, outcome.HttpStatus, (long)elapsed.TotalMilliseconds,
             outcome.DownstreamId, DeadLetter.Capped(detail))
         {
-            LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null, CoalescedIn = delivery.Window?.Id, Covers = delivery.Window?.Events,
+            LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null, CoalescedIn = delivery.Window?.Id,
+            Covers = delivery.Window is { } window ? await coalescer.CoveredAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) : null,
         };
-        return delivery.Notice is { } notice
-            ? history.RecordNoticeAsync(delivery.Event, notice.Target, attempt with { Notified = delivery.Target, AboutRun = notice.RunId }, cancellationToken)
-            : history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state, attempt, cancellationToken, run);
+        if (delivery.Notice is { } notice)
+        {
+            await history.RecordNoticeAsync(delivery.Event, notice.Target, attempt with { Notified = delivery.Target, AboutRun = notice.RunId }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await history.RecordAttemptAsync(delivery.Event, delivery.Target, targetType, state, attempt, cancellationToken, run).ConfigureAwait(false);
     }
 
     [LoggerMessage(3001, LogLevel.Information, "Delivered {EventId} (run {RunId}, job {JobId}) to {Target} on attempt {Attempt}: {Detail} in {DurationMs} ms.")]

@@ -12,6 +12,12 @@ namespace DbtRelay.Delivery;
 /// </summary>
 public sealed partial class RateLimitCooldowns(IConditionalStore store, TimeProvider time, ILogger<RateLimitCooldowns> logger)
 {
+    /// <summary>
+    /// The longest an account is held back, whatever a <c>Retry-After</c> asks: a downstream cannot shut every call to
+    /// an account out for years (the call that was told still retries at its own pace).
+    /// </summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromMinutes(15);
+
     // One store read per account every few seconds, not one per delivery.
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 

@@ -14,7 +14,7 @@ namespace DbtRelay.Delivery;
 /// cancelled, outlives maxWait or cannot be read is recorded once, counted once, and — unless it succeeded — its
 /// target's <c>onFailure</c> targets are called, each once (its own ledger entry).
 /// </summary>
-public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller, DeliveryHistory history, IOptions<RetryOptions> retryOptions, TimeProvider time,
+public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller, TargetCoalescer coalescer, DeliveryHistory history, IOptions<RetryOptions> retryOptions, TimeProvider time,
     ILogger<RunFollower> logger)
 {
     /// <summary>A downstream id longer than this is not followed (it travels in ledger keys, messages and URLs).</summary>
@@ -76,7 +76,7 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
                 var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
                 await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
                 await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken,
-                    delivery.Window?.Events).ConfigureAwait(false);
+                    await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
             }
             return;
@@ -99,10 +99,14 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
         await queues.EnqueueDeliveryAsync(retry, backoff, cancellationToken).ConfigureAwait(false);
         await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type,
             Record(new DownstreamRun(check.RunId, DownstreamStates.Running), check, $"status check {failures} of at most {_maxStatusFailures} failed: {outcome.Detail}"),
-            delivery.Redelivery, cancellationToken, delivery.Window?.Events).ConfigureAwait(false);
+            delivery.Redelivery, cancellationToken, await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(outcome.Detail));
         LogStatusFailed(logger, delivery.Event.EventId, delivery.Target, check.RunId, outcome.Detail, (long)backoff.TotalSeconds);
     }
+
+    /// <summary>The events a coalesced call covers, whose timelines show its run too.</summary>
+    private async Task<IReadOnlyList<string>?> CoveredAsync(DeliveryMessage delivery, CancellationToken cancellationToken) =>
+        delivery.Window is { } window ? await coalescer.CoveredAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) : null;
 
     /// <summary>A check whose handling kept failing (a host gave up on its message): the run's end cannot be known.</summary>
     public Task GiveUpAsync(DeliveryMessage delivery, IDeliveryTarget? target, string reason, CancellationToken cancellationToken) =>
@@ -133,7 +137,8 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
                 await queues.EnqueueDeliveryAsync(call, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
         }
-        await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken, delivery.Window?.Events).ConfigureAwait(false);
+        await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken,
+            await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
         var tags = new TagList
         {

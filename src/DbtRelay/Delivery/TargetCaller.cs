@@ -48,7 +48,8 @@ public sealed partial class TargetCaller(
         // An account-wide rate limit holds back every call to that account until it has passed, not only this one's retry.
         if (target is IRateLimitedTarget limited && outcome is RetryLater { HttpStatus: 429, After: { } after })
         {
-            await cooldowns.CoolDownAsync(limited.RateLimitScope, time.GetUtcNow() + after, target.Name, CancellationToken.None).ConfigureAwait(false);
+            var cooldown = after < RateLimitCooldowns.Longest ? after : RateLimitCooldowns.Longest;
+            await cooldowns.CoolDownAsync(limited.RateLimitScope, time.GetUtcNow() + cooldown, target.Name, CancellationToken.None).ConfigureAwait(false);
         }
         return outcome;
     }

@@ -87,30 +87,50 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
 
     /// <summary>
     /// Closes the window of the closing message <paramref name="delivery"/> (nothing joins it afterwards) and returns the
-    /// call to make: the latest event's values, and every event the window covers. Closing again changes nothing.
+    /// call to make: the latest event's values, and how many events it covers. The same closing handled again gets the
+    /// same answer; another closing of an already closed window (a copy queued by a retried join) gets null: drop it.
     /// </summary>
-    public async Task<DeliveryMessage> CloseAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
+    public async Task<DeliveryMessage?> CloseAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         var window = delivery.Window!;
-        if (window.Events is not null) return delivery;
+        if (window.Covers > 0) return delivery;
         for (var attempt = 0; attempt < 20; attempt++)
         {
             if (await ReadAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) is not var (found, version))
             {
                 // The window's record is gone (pruned after 30 days): the event that opened it is all that is known.
-                return delivery with { Window = window with { Events = [delivery.Event.EventId] } };
+                return delivery with { Window = window with { Covers = 1 } };
             }
-            if (!found.Closed
-                && await store.TryReplaceAsync(Key(delivery.Target, "windows", window.Id), BinaryData.FromBytes(DeliveryJson.Serialize(found with { Closed = true })), version,
-                    cancellationToken).ConfigureAwait(false) is null)
+            if (found.Closed)
+            {
+                if (found.ClosedBy is { } by && by != window.Closing)
+                {
+                    LogCopyDropped(logger, delivery.Target, window.Id);
+                    return null;
+                }
+            }
+            else if (await store.TryReplaceAsync(Key(delivery.Target, "windows", window.Id),
+                         BinaryData.FromBytes(DeliveryJson.Serialize(found with { Closed = true, ClosedBy = window.Closing })), version, cancellationToken)
+                         .ConfigureAwait(false) is null)
             {
                 continue; // an event joined meanwhile: close what it left
             }
-            if (!found.Closed) LogClosed(logger, delivery.Target, window.Id, found.Events.Count, found.Latest.EventId);
-            return delivery with { Event = found.Latest, Window = window with { Events = found.Events } };
+            else
+            {
+                LogClosed(logger, delivery.Target, window.Id, found.Events.Count, found.Latest.EventId);
+            }
+            return delivery with { Event = found.Latest, Window = window with { Covers = found.Events.Count } };
         }
         throw new InvalidOperationException($"the coalescing window {window.Id} of target '{delivery.Target}' kept changing under 20 tries");
     }
+
+    /// <summary>The events a closed window covers, oldest first (the opener alone when its record is gone).</summary>
+    public async Task<IReadOnlyList<string>> CoveredAsync(string target, string windowId, CancellationToken cancellationToken) =>
+        await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events : [windowId];
+
+    /// <summary>The latest event of a window, whose values its call is made with; null when its record is gone.</summary>
+    public async Task<Webhooks.EventEnvelope?> LatestAsync(string target, string windowId, CancellationToken cancellationToken) =>
+        await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Latest : null;
 
     private async Task<Joined> AddAsync(string target, string windowId, DeliveryMessage delivery, CancellationToken cancellationToken)
     {
@@ -142,7 +162,7 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
             Attempt = 1,
             LastReason = null,
             FirstQueuedAt = time.GetUtcNow(),
-            Window = new CoalesceWindow(delivery.Event.EventId, closesAt),
+            Window = new CoalesceWindow(delivery.Event.EventId, closesAt) { Closing = Guid.NewGuid().ToString("N") },
             TraceParent = Activity.Current?.Id ?? delivery.TraceParent,
         };
         var wait = closesAt - time.GetUtcNow();
@@ -155,7 +175,7 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
             : null;
 
     private static string Key(string target, string kind, string? eventId = null) =>
-        eventId is null ? $"coalesce/{target}/{kind}" : $"coalesce/{target}/{kind}/{Uri.EscapeDataString(eventId)}";
+        eventId is null ? $"coalesce/{target}/{kind}" : $"coalesce/{target}/{kind}/{LedgerKeys.Segment(eventId)}";
 
     private enum Joined
     {
@@ -172,6 +192,9 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
 
     [LoggerMessage(3303, LogLevel.Warning, "The coalescing window {WindowId} of {Target} already covers {Max} events: {EventId} is delivered on its own.")]
     private static partial void LogFull(ILogger logger, string eventId, string target, string windowId, int max);
+
+    [LoggerMessage(3305, LogLevel.Debug, "Dropped a copy of the closing of window {WindowId} of {Target}: another closing closed it and makes its call.")]
+    private static partial void LogCopyDropped(ILogger logger, string target, string windowId);
 
     [LoggerMessage(3304, LogLevel.Information, "Closed the coalescing window {WindowId} of {Target}: one call for {Count} events, with the values of {LatestEventId}.")]
     private static partial void LogClosed(ILogger logger, string target, string windowId, int count, string latestEventId);

@@ -281,10 +281,10 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         Status = EventStatus.Queued,
     };
 
-    private static string DocumentKey(string eventId) => DocumentPrefix + Uri.EscapeDataString(eventId);
+    private static string DocumentKey(string eventId) => DocumentPrefix + LedgerKeys.Segment(eventId);
 
     private static string IndexKey(DateTimeOffset receivedAt, string eventId) =>
-        $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(eventId)}";
+        $"{IndexPrefix}{(LatestMs - receivedAt.ToUnixTimeMilliseconds()).ToString("D13", CultureInfo.InvariantCulture)}/{LedgerKeys.Segment(eventId)}";
 
     private static (DateTimeOffset Received, string EventId) ParseIndexKey(string key)
     {

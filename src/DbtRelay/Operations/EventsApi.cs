@@ -10,7 +10,8 @@ namespace DbtRelay.Operations;
 /// request to these calls and writes the <see cref="OpsAnswer"/> back; authentication is the host's (serve: the
 /// admin key; Functions: function keys).
 /// </summary>
-public sealed partial class EventsApi(DeliveryHistory history, RelayConfig config, IRelayQueues queues, TimeProvider time, ILogger<EventsApi> logger)
+public sealed partial class EventsApi(DeliveryHistory history, RelayConfig config, IRelayQueues queues, TargetCoalescer coalescer, TimeProvider time,
+    ILogger<EventsApi> logger)
 {
     public async Task<OpsAnswer> ListAsync(string? since, string? status, string? jobId, string? target, string? limit, string? after, CancellationToken cancellationToken)
     {
@@ -58,11 +59,16 @@ public sealed partial class EventsApi(DeliveryHistory history, RelayConfig confi
                 continue;
             }
             var (envelope, number) = (reservation.Event, reservation.Number);
+            // A dead-lettered coalesced call is made again as that call: with its window's latest event's values.
+            if (reservation.CoalescedIn is { } windowId && await coalescer.LatestAsync(entry.Target, windowId, cancellationToken).ConfigureAwait(false) is { } latest)
+            {
+                envelope = latest;
+            }
             var message = new DeliveryMessage
             {
                 Target = entry.Target, Attempt = 1, FirstQueuedAt = time.GetUtcNow(), Event = envelope, Redelivery = number, TraceParent = envelope.TraceParent,
                 LedgerRedelivery = reservation.DeadLetteredAs,
-                Window = reservation.CoalescedIn is { } window ? new CoalesceWindow(window, time.GetUtcNow()) { Events = reservation.Covers ?? [eventId] } : null,
+                Window = reservation.CoalescedIn is { } window ? new CoalesceWindow(window, time.GetUtcNow()) { Covers = reservation.Covers?.Count ?? 1 } : null,
             };
             await queues.EnqueueDeliveryAsync(message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             LogRedelivery(logger, eventId, entry.Target, number);

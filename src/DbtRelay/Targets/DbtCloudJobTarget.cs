@@ -123,7 +123,8 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         {
             // Without the lookup a trigger could start the job twice: wait for dbt Cloud to answer it.
             var lookup = CooledDown(HttpOutcomes.Classify(response, "dbt Cloud (run lookup)", call.Time.GetUtcNow()));
-            return lookup is Failed ? lookup : new RetryLater($"{lookup.Detail}; not triggering until the lookup works", (lookup as RetryLater)?.After);
+            // The status stays on the outcome: a 429 here cools the whole account down like any other.
+            return lookup is Failed ? lookup : new RetryLater($"{lookup.Detail}; not triggering until the lookup works", (lookup as RetryLater)?.After) { HttpStatus = lookup.HttpStatus };
         }
         using var json = await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         if (json is null)

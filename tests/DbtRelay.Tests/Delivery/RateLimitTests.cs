@@ -51,6 +51,64 @@ public sealed class RateLimitTests : IAsyncLifetime
             && l.Text.Contains($"dbt Cloud account 12345 at {_dbt.BaseUrl.Authority} rate-limited marts-a", StringComparison.Ordinal));
     }
 
+    private string SeparateJobsConfig => $$"""
+        {
+          "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+          "targets": {
+            "marts-a": { "type": "dbt-cloud-job", "accessUrl": "{{_dbt.BaseUrl}}", "accountId": 12345, "jobId": 1, "token": "dbt-api-token", "follow": false },
+            "marts-b": { "type": "dbt-cloud-job", "accessUrl": "{{_dbt.BaseUrl}}", "accountId": 12345, "jobId": 2, "token": "dbt-api-token", "follow": false }
+          },
+          "routes": [
+            { "name": "a", "when": { "jobIds": ["1"] }, "targets": ["marts-a"] },
+            { "name": "b", "when": { "jobIds": ["2"] }, "targets": ["marts-b"] }
+          ]
+        }
+        """;
+
+    private RelayHarness SeparateJobs() => new(SeparateJobsConfig, secrets: new Dictionary<string, string?> { ["dbt-api-token"] = DbtToken },
+        settings: new Dictionary<string, string?> { ["Secrets:dbt-webhook"] = RelayHarness.WebhookSecret, ["Delivery:Jitter"] = "0" });
+
+    // A Retry-After of years on one 429 holds the account back at most RateLimitCooldowns.Longest.
+    [Fact]
+    public async Task A_huge_Retry_After_holds_the_account_back_at_most_the_longest_cooldown()
+    {
+        _dbt.Script(new ScriptedAnswer(429, RetryAfter: TimeSpan.FromDays(3650)));
+        await using var relay = SeparateJobs();
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_a", jobId: "1"));
+        await relay.RunDueAsync();
+        Assert.Equal(1, _dbt.Triggers);
+
+        for (var day = 0; day < 30; day++)
+        {
+            relay.Time.Advance(TimeSpan.FromDays(1));
+            await relay.RunDueAsync();
+        }
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_b", jobId: "2", timestamp: relay.Time.GetUtcNow()));
+        await relay.RunDueAsync();
+        relay.Time.Advance(TimeSpan.FromHours(2));
+        await relay.RunDueAsync();
+
+        Assert.True(_dbt.Triggers >= 3, $"after 30 days only {_dbt.Triggers} trigger(s) were made");
+    }
+
+    // A 429 on the run lookup (every retry of a trigger looks first) cools the account down too.
+    [Fact]
+    public async Task A_429_on_the_run_lookup_starts_the_account_cooldown()
+    {
+        _dbt.Script(new ScriptedAnswer(500), new ScriptedAnswer(429));
+        await using var relay = SeparateJobs();
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_a", jobId: "1"));
+        await relay.RunDueAsync(); // trigger: 500
+        relay.Time.Advance(TimeSpan.FromSeconds(10));
+        await relay.RunDueAsync(); // attempt 2: lookup answered 429
+        Assert.Equal(1, _dbt.Calls("GET", "/api/v2/accounts/12345/runs/"));
+
+        await relay.SendAsync(DbtPayloads.Completed(eventId: "wev_b", jobId: "2"));
+        await relay.RunDueAsync();
+
+        Assert.Equal(1, _dbt.Triggers); // marts-b must wait out the account's cooldown
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
