@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using DbtRelay.Cli.Serve;
 using DbtRelay.Config;
+using DbtRelay.Targets;
 
 namespace DbtRelay.Cli.Commands;
 
@@ -11,65 +12,18 @@ namespace DbtRelay.Cli.Commands;
 /// </summary>
 internal static class InitCommand
 {
-    private static readonly Dictionary<string, Func<JsonObject>> Starters = new(StringComparer.Ordinal)
-    {
-        ["rudderstack-retl"] = () => new JsonObject
-        {
-            ["type"] = "rudderstack-retl", ["connectionId"] = "YOUR_REVERSE_ETL_CONNECTION_ID", ["syncType"] = "incremental",
-            ["token"] = "rudderstack-token",
-            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
-            ["description"] = "Starts a RudderStack Reverse ETL sync and follows it to its end. connectionId: the connection's id in RudderStack; token: the secret name of a workspace access token; onFailure: targets to call if the sync does not succeed.",
-        },
-        ["elementary"] = () => new JsonObject
-        {
-            ["type"] = "elementary", ["url"] = "https://YOUR_ELEMENTARY_WEBHOOK_URL", ["secret"] = "elementary-secret",
-            ["description"] = "Triggers an Elementary Cloud sync. url and secret: from Elementary's dbt Cloud integration settings.",
-        },
-        ["dbt-cloud-job"] = () => new JsonObject
-        {
-            ["type"] = "dbt-cloud-job", ["accessUrl"] = "https://cloud.getdbt.com", ["accountId"] = 1, ["jobId"] = 1,
-            ["token"] = "dbt-api-token", ["cause"] = "After {{data.jobName}} run {{data.runId}} ({{eventId}})",
-            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
-            ["description"] = "Runs another dbt Cloud job and follows the run to its end. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
-        },
-        ["hightouch"] = () => new JsonObject
-        {
-            ["type"] = "hightouch", ["syncId"] = 1, ["token"] = "hightouch-api-key", ["fullResync"] = false,
-            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
-            ["description"] = "Triggers a Hightouch sync and follows the run to its end. syncId: the number at the end of the sync's URL; token: the secret name of a workspace API key.",
-        },
-        ["census"] = () => new JsonObject
-        {
-            ["type"] = "census", ["syncId"] = 1, ["token"] = "census-api-token", ["forceFullSync"] = false,
-            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
-            ["description"] = "Triggers a Census (Fivetran Activations) sync and follows the run to its end. syncId: the sync's id; token: the secret name of a workspace API token.",
-        },
-        ["powerbi-refresh"] = () => new JsonObject
-        {
-            ["type"] = "powerbi-refresh", ["groupId"] = "00000000-0000-0000-0000-000000000000", ["datasetId"] = "00000000-0000-0000-0000-000000000000",
-            ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
-            ["description"] = "Refreshes a Power BI semantic model and follows the refresh to its end. groupId and datasetId: from the model's URL; signs in with the app's Azure identity (az login for serve).",
-        },
-        ["http"] = () => new JsonObject
-        {
-            ["type"] = "http", ["method"] = "POST", ["url"] = "https://example.com/hooks/dbt",
-            ["headers"] = new JsonObject { ["Authorization"] = "Bearer {{secrets.http-token}}" },
-            ["body"] = new JsonObject { ["text"] = "dbt job {{data.jobName}} run {{data.runId}} finished: {{data.runStatus}}" },
-            ["description"] = "Calls any HTTP endpoint (Erathos, Slack, ...). Placeholders: {{eventId}}, {{data.*}}, {{vars.*}}, {{secrets.*}}.",
-        },
-    };
 
     /// <summary>The target types <c>init --target</c> can start with.</summary>
-    internal static IReadOnlyCollection<string> StarterTypes => Starters.Keys;
+    internal static IEnumerable<string> StarterTypes => TargetTypes.Starters.Keys;
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var targets = new Option<string[]>("--target", "-t")
         {
-            Description = $"A target type to start with ({string.Join(", ", Starters.Keys)}); repeat for several. Default: serve's demo sink.",
+            Description = $"A target type to start with ({string.Join(", ", TargetTypes.Starters.Keys)}); repeat for several. Default: serve's demo sink.",
             AllowMultipleArgumentsPerToken = true,
         };
-        targets.AcceptOnlyFromAmong([.. Starters.Keys]);
+        targets.AcceptOnlyFromAmong([.. TargetTypes.Starters.Keys]);
         var command = new Command("init", "Write a starter relay.json in the current folder and list the secrets it needs.") { targets };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -116,7 +70,7 @@ internal static class InitCommand
                 ["description"] = "serve's own demo sink: it logs what it receives. Replace with your real targets (dbt-relay init --help lists the types).",
             };
         }
-        foreach (var type in types.Distinct(StringComparer.Ordinal)) targets[type] = Starters[type]();
+        foreach (var type in types.Distinct(StringComparer.Ordinal)) targets[type] = TargetTypes.Starters[type]();
         var root = new JsonObject
         {
             ["webhooks"] = new JsonArray(new JsonObject

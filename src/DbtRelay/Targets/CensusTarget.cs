@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DbtRelay.Targets;
 
@@ -20,6 +21,14 @@ public sealed class CensusTarget(string name, TimeSpan timeout, Uri apiUrl, long
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [tokenSecret];
     public FollowSettings? Follow => follow;
+
+    /// <summary>What <c>dbt-relay init --target census</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "census", ["syncId"] = 1, ["token"] = "census-api-token", ["forceFullSync"] = false,
+        ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+        ["description"] = "Triggers a Census (Fivetran Activations) sync and follows the run to its end. syncId: the sync's id; token: the secret name of a workspace API token.",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {

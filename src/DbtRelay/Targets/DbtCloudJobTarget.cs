@@ -36,6 +36,15 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
     public IReadOnlyList<string> SecretNames => [tokenSecret, .. cause.SecretNames];
     public FollowSettings? Follow => follow;
 
+    /// <summary>What <c>dbt-relay init --target dbt-cloud-job</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "dbt-cloud-job", ["accessUrl"] = "https://cloud.getdbt.com", ["accountId"] = 1, ["jobId"] = 1,
+        ["token"] = "dbt-api-token", ["cause"] = "After {{data.jobName}} run {{data.runId}} ({{eventId}})",
+        ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+        ["description"] = "Runs another dbt Cloud job and follows the run to its end. accessUrl: your region's access URL; accountId and jobId: from the job's URL; token: the secret name of a service token.",
+    };
+
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
         var node = definition.Node;

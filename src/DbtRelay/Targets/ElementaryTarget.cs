@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.Targets;
@@ -15,6 +16,13 @@ public sealed class ElementaryTarget(string name, TimeSpan timeout, Uri url, str
     public string Type => TypeName;
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [signingSecret];
+
+    /// <summary>What <c>dbt-relay init --target elementary</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "elementary", ["url"] = "https://YOUR_ELEMENTARY_WEBHOOK_URL", ["secret"] = "elementary-secret",
+        ["description"] = "Triggers an Elementary Cloud sync. url and secret: from Elementary's dbt Cloud integration settings.",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {

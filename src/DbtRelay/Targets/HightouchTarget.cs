@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DbtRelay.Targets;
 
@@ -21,6 +22,14 @@ public sealed class HightouchTarget(string name, TimeSpan timeout, Uri syncUrl, 
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [tokenSecret];
     public FollowSettings? Follow => follow;
+
+    /// <summary>What <c>dbt-relay init --target hightouch</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "hightouch", ["syncId"] = 1, ["token"] = "hightouch-api-key", ["fullResync"] = false,
+        ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+        ["description"] = "Triggers a Hightouch sync and follows the run to its end. syncId: the number at the end of the sync's URL; token: the secret name of a workspace API key.",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {

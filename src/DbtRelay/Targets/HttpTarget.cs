@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using DbtRelay.Config.Nodes;
 using DbtRelay.Webhooks;
 
@@ -38,6 +39,15 @@ public sealed class HttpTarget(
             .Concat(signing is { } s ? [s.Secret] : [])
             .Distinct()
             .ToArray();
+
+    /// <summary>What <c>dbt-relay init --target http</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "http", ["method"] = "POST", ["url"] = "https://example.com/hooks/dbt",
+        ["headers"] = new JsonObject { ["Authorization"] = "Bearer {{secrets.http-token}}" },
+        ["body"] = new JsonObject { ["text"] = "dbt job {{data.jobName}} run {{data.runId}} finished: {{data.runStatus}}" },
+        ["description"] = "Calls any HTTP endpoint (Erathos, Slack, ...). Placeholders: {{eventId}}, {{data.*}}, {{vars.*}}, {{secrets.*}}.",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Identity;
 
@@ -34,6 +35,14 @@ public sealed class PowerBiRefreshTarget(string name, TimeSpan timeout, Uri data
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [];
     public FollowSettings? Follow => follow;
+
+    /// <summary>What <c>dbt-relay init --target powerbi-refresh</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "powerbi-refresh", ["groupId"] = "00000000-0000-0000-0000-000000000000", ["datasetId"] = "00000000-0000-0000-0000-000000000000",
+        ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+        ["description"] = "Refreshes a Power BI semantic model and follows the refresh to its end. groupId and datasetId: from the model's URL; signs in with the app's Azure identity (az login for serve).",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DbtRelay.Targets;
 
@@ -23,6 +24,15 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
     public TimeSpan Timeout => timeout;
     public IReadOnlyList<string> SecretNames => [tokenSecret];
     public FollowSettings? Follow => follow;
+
+    /// <summary>What <c>dbt-relay init --target rudderstack-retl</c> writes: every property a user fills in, with placeholders.</summary>
+    public static JsonObject Starter() => new()
+    {
+        ["type"] = "rudderstack-retl", ["connectionId"] = "YOUR_REVERSE_ETL_CONNECTION_ID", ["syncType"] = "incremental",
+        ["token"] = "rudderstack-token",
+        ["follow"] = new JsonObject { ["every"] = "30s", ["maxWait"] = "6h" },
+        ["description"] = "Starts a RudderStack Reverse ETL sync and follows it to its end. connectionId: the connection's id in RudderStack; token: the secret name of a workspace access token; onFailure: targets to call if the sync does not succeed.",
+    };
 
     public static IDeliveryTarget? Create(TargetDefinition definition)
     {
