@@ -27,7 +27,7 @@ public sealed class StorageDeadLetters(StorageClients storage, IRelayQueues queu
         return peeked.Select(m => TryRead(m.Body)).OfType<DeadLetter>().Select(DeadLetterSummary.Of).ToList();
     }
 
-    public async ValueTask<int> ReplayAsync(int max, DeliveryAddress? only, CancellationToken cancellationToken)
+    public async ValueTask<int> ReplayAsync(int max, EventAndTarget? only, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(QueueNames.DeadLetters);
         var leftAlone = new List<QueueMessage>();

@@ -1,5 +1,6 @@
 using Azure.Storage.Queues;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.AzureStorage;
@@ -18,7 +19,7 @@ public sealed class StorageRelayQueues(StorageClients storage) : IRelayQueues, I
         SendAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        SendAsync(QueueNames.Events, WebhookJson.Serialize(envelope), delay, cancellationToken);
+        SendAsync(QueueNames.Events, EventJson.Serialize(envelope), delay, cancellationToken);
 
     public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken);

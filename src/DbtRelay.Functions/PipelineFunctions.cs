@@ -1,7 +1,7 @@
 using System.Text;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.Routing;
-using DbtRelay.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 
 namespace DbtRelay.Functions;
@@ -15,7 +15,7 @@ public sealed class PipelineFunctions(EventRouter router, DeliveryExecutor execu
 {
     [Function("RouteDbtEvent")]
     public Task RouteAsync([QueueTrigger(QueueNames.Events)] string message, CancellationToken cancellationToken) =>
-        router.RouteAsync(WebhookJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(message)), cancellationToken);
+        router.RouteAsync(EventJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(message)), cancellationToken);
 
     [Function("DeliverSync")]
     public Task DeliverAsync([QueueTrigger(QueueNames.Deliveries)] string message, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Webhooks;
 using Microsoft.Data.Sqlite;
@@ -40,7 +41,7 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
         await InsertAsync(QueueNames.Events, accepted.QueueMessage, TimeSpan.Zero, cancellationToken, durable: true).ConfigureAwait(false);
 
     public async ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        await InsertAsync(QueueNames.Events, WebhookJson.Serialize(envelope), delay, cancellationToken).ConfigureAwait(false);
+        await InsertAsync(QueueNames.Events, EventJson.Serialize(envelope), delay, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
         await InsertAsync(QueueNames.Deliveries, DeliveryJson.Serialize(delivery), delay, cancellationToken).ConfigureAwait(false);
@@ -153,7 +154,7 @@ public sealed class SqliteRelayQueues : IRelayQueues, IDeadLetters, IQueueConsum
             return list;
         }, cancellationToken).ConfigureAwait(false);
 
-    public async ValueTask<int> ReplayAsync(int max, DeliveryAddress? only, CancellationToken cancellationToken)
+    public async ValueTask<int> ReplayAsync(int max, EventAndTarget? only, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         // One transaction: a replayed letter is on the delivery queue and off the dead-letter table, or neither.

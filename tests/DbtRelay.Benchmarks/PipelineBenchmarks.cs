@@ -2,6 +2,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Webhooks;
 
@@ -26,7 +27,7 @@ public class PipelineBenchmarks
         var body = Encoding.UTF8.GetBytes(Payloads.OneKiB);
         DbtEventReader.TryRead(body, out var facts, out _);
         var envelope = EventEnvelope.From(facts!, "prod", DateTimeOffset.UtcNow, body) with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
-        _envelope = WebhookJson.Serialize(envelope);
+        _envelope = EventJson.Serialize(envelope);
         _delivery = DeliveryJson.Serialize(new DeliveryMessage { Target = "sink", Attempt = 1, FirstQueuedAt = DateTimeOffset.UtcNow, Event = envelope, TraceParent = envelope.TraceParent });
         _ledger = new ConditionalLedger(new InMemoryConditionalStore(), TimeProvider.System);
         var claim = _ledger.TryClaimAsync("routed/wev_done", TimeSpan.FromMinutes(2), default).AsTask().GetAwaiter().GetResult();
@@ -34,7 +35,7 @@ public class PipelineBenchmarks
     }
 
     [Benchmark]
-    public EventEnvelope Read_envelope() => WebhookJson.DeserializeEnvelope(_envelope);
+    public EventEnvelope Read_envelope() => EventJson.DeserializeEnvelope(_envelope);
 
     /// <summary>The floor for any reader that checks the message: only tokenizing it, nothing kept.</summary>
     [Benchmark]
@@ -47,7 +48,7 @@ public class PipelineBenchmarks
     }
 
     [Benchmark]
-    public byte[] Write_envelope() => WebhookJson.Serialize(WebhookJson.DeserializeEnvelope(_envelope));
+    public byte[] Write_envelope() => EventJson.Serialize(EventJson.DeserializeEnvelope(_envelope));
 
     [Benchmark]
     public DeliveryMessage Read_delivery() => DeliveryJson.DeserializeDelivery(_delivery);

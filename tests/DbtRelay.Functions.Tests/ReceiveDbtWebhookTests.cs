@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Webhooks;
 using Microsoft.Azure.Functions.Worker.Http;
@@ -44,7 +45,7 @@ public sealed class ReceiveDbtWebhookTests
 
         Assert.Equal(HttpStatusCode.Accepted, output.StatusCode);
         Assert.Contains("\"eventId\":\"wev_fn1\"", ResponseText(output));
-        var envelope = WebhookJson.DeserializeEnvelope(Assert.Single(Stored()));
+        var envelope = EventJson.DeserializeEnvelope(Assert.Single(Stored()));
         Assert.Equal("wev_fn1", envelope.EventId);
         Assert.Equal("prod", envelope.Webhook);
         Assert.Equal(Body, envelope.SignedBody());

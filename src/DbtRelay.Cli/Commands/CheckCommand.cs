@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbtRelay.Config.Nodes;
+using DbtRelay.Events;
 using DbtRelay.Routing;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;

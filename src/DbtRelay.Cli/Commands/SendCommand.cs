@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using DbtRelay.Config;
+using DbtRelay.Events;
 using DbtRelay.Secrets;
 using DbtRelay.Webhooks;
 

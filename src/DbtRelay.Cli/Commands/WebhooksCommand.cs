@@ -191,7 +191,7 @@ internal static class WebhooksCommand
     }
 
     private static Command Simple(string name, string description, Option<Uri?> accessUrl, Option<long> accountId, Argument<string>? id,
-        TextWriter output, TextWriter error, Func<DbtCloudWebhooks, ParseResult, CancellationToken, Task> action)
+        TextWriter output, TextWriter error, Func<DbtCloudWebhookSubscriptions, ParseResult, CancellationToken, Task> action)
     {
         var command = new Command(name, description) { accessUrl, accountId };
         if (id is not null) command.Arguments.Add(id);
@@ -204,7 +204,7 @@ internal static class WebhooksCommand
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<Uri?> accessUrl, Option<long> accountId, TextWriter error,
-        Func<DbtCloudWebhooks, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+        Func<DbtCloudWebhookSubscriptions, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
     {
         var token = Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrWhiteSpace(token))
@@ -223,7 +223,7 @@ internal static class WebhooksCommand
         var root = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
         try
         {
-            return await action(new DbtCloudWebhooks(http, root, parse.GetValue(accountId), token), cancellationToken);
+            return await action(new DbtCloudWebhookSubscriptions(http, root, parse.GetValue(accountId), token), cancellationToken);
         }
         catch (DbtCloudApiException ex)
         {

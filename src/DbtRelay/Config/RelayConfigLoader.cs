@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DbtRelay.Config.Nodes;
+using DbtRelay.Events;
 using DbtRelay.Secrets;
 using DbtRelay.Targets;
 using DbtRelay.Webhooks;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.Config;
 

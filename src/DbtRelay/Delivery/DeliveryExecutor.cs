@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using DbtRelay.Config;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.History;
 using DbtRelay.Targets;
-using DbtRelay.Webhooks;
+using DbtRelay.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using DbtRelay.Telemetry;
 
 namespace DbtRelay.Delivery;
 
@@ -116,9 +116,9 @@ public sealed partial class DeliveryExecutor(
         // The call is made: what it led to is written even when the host is shutting down meanwhile, or the
         // delivery would be made again.
         cancellationToken = CancellationToken.None;
-        await pauses.RecordAttemptAsync(target.Name, failed: outcome is not Delivered, outcome.Detail, cancellationToken).ConfigureAwait(false);
+        await pauses.RecordAttemptAsync(target.Name, failed: outcome is not CallAccepted, outcome.Detail, cancellationToken).ConfigureAwait(false);
 
-        if (outcome is Delivered delivered)
+        if (outcome is CallAccepted delivered)
         {
             // The first status check is queued before the claim is completed: a crash in between leaves the claim to
             // be taken over as a resumed attempt (as for any call), never a followed run without its check.

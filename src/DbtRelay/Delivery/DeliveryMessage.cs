@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.Targets;
-using DbtRelay.Webhooks;
 
 namespace DbtRelay.Delivery;
 

@@ -11,5 +11,5 @@ public interface IDeadLetters
     ValueTask<IReadOnlyList<DeadLetterSummary>> ListAsync(int max, CancellationToken cancellationToken);
 
     /// <summary>Replays up to <paramref name="max"/> dead letters, only those of <paramref name="only"/> when given.</summary>
-    ValueTask<int> ReplayAsync(int max, DeliveryAddress? only, CancellationToken cancellationToken);
+    ValueTask<int> ReplayAsync(int max, EventAndTarget? only, CancellationToken cancellationToken);
 }

@@ -1,4 +1,4 @@
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.Delivery;
 

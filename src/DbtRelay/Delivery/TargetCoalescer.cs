@@ -129,7 +129,7 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
         await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events : [windowId];
 
     /// <summary>The latest event of a window, whose values its call is made with; null when its record is gone.</summary>
-    public async Task<Webhooks.EventEnvelope?> LatestAsync(string target, string windowId, CancellationToken cancellationToken) =>
+    public async Task<Events.EventEnvelope?> LatestAsync(string target, string windowId, CancellationToken cancellationToken) =>
         await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Latest : null;
 
     private async Task<Joined> AddAsync(string target, string windowId, DeliveryMessage delivery, CancellationToken cancellationToken)

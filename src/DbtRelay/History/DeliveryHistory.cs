@@ -1,6 +1,6 @@
 using System.Globalization;
 using DbtRelay.Delivery.Ledger;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.History;
@@ -149,7 +149,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
         {
             return null;
         }
-        var envelope = WebhookJson.DeserializeEnvelope(content.ToMemory());
+        var envelope = EventJson.DeserializeEnvelope(content.ToMemory());
         var number = 0;
         string? busy = null;
         int? deadLetteredAs = null;
@@ -242,7 +242,7 @@ public sealed partial class DeliveryHistory(IConditionalStore store, TimeProvide
                 if (await store.TryCreateAsync(DocumentKey(envelope.EventId), HistoryJson.Serialize(next), cancellationToken).ConfigureAwait(false) is not null)
                 {
                     // The index entry holds the event, so a redelivery needs nothing else.
-                    await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), BinaryData.FromBytes(WebhookJson.Serialize(envelope)), cancellationToken)
+                    await store.WriteAsync(IndexKey(envelope.ReceivedAt, envelope.EventId), BinaryData.FromBytes(EventJson.Serialize(envelope)), cancellationToken)
                         .ConfigureAwait(false);
                     return;
                 }

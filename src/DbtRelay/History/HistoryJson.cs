@@ -1,12 +1,12 @@
 using System.Text.Json;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.History;
 
 /// <summary>The history as stored and as the events API answers it, the same on every host.</summary>
 public static class HistoryJson
 {
-    internal static readonly HistoryJsonContext Context = new(WebhookJson.Options());
+    internal static readonly HistoryJsonContext Context = new(EventJson.Options());
 
     public static byte[] ToJson(EventTimeline timeline) => JsonSerializer.SerializeToUtf8Bytes(timeline, Context.EventTimeline);
     public static byte[] Serialize(EventPage page) => JsonSerializer.SerializeToUtf8Bytes(page, Context.EventPage);

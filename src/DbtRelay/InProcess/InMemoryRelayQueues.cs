@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.Webhooks;
 
 namespace DbtRelay.InProcess;
@@ -34,7 +35,7 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
         Write(Events, accepted.QueueMessage, TimeSpan.Zero, QueueNames.Events, accepted.Envelope.EventId, cancellationToken);
 
     public ValueTask EnqueueEventAsync(EventEnvelope envelope, TimeSpan delay, CancellationToken cancellationToken) =>
-        Write(Events, WebhookJson.Serialize(envelope), delay, QueueNames.Events, envelope.EventId, cancellationToken);
+        Write(Events, EventJson.Serialize(envelope), delay, QueueNames.Events, envelope.EventId, cancellationToken);
 
     public ValueTask EnqueueDeliveryAsync(DeliveryMessage delivery, TimeSpan delay, CancellationToken cancellationToken) =>
         Write(Deliveries, DeliveryJson.Serialize(delivery), delay, QueueNames.Deliveries, delivery.Event.EventId, cancellationToken);
@@ -105,7 +106,7 @@ public sealed class InMemoryRelayQueues(TimeProvider time) : IRelayQueues, IDead
     public ValueTask<IReadOnlyList<DeadLetterSummary>> ListAsync(int max, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<DeadLetterSummary>>(DeadLetters.Take(max).Select(DeadLetterSummary.Of).ToList());
 
-    public async ValueTask<int> ReplayAsync(int max, DeliveryAddress? only, CancellationToken cancellationToken)
+    public async ValueTask<int> ReplayAsync(int max, EventAndTarget? only, CancellationToken cancellationToken)
     {
         var replayed = 0;
         var kept = new List<DeadLetter>();

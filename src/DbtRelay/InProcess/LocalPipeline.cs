@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.Routing;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -170,7 +170,7 @@ public sealed partial class LocalPipeline(
         }
     }
 
-    private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(WebhookJson.DeserializeEnvelope(message), CancellationToken.None);
+    private Task RouteAsync(ReadOnlyMemory<byte> message) => router.RouteAsync(EventJson.DeserializeEnvelope(message), CancellationToken.None);
 
     private async Task DeliverAsync(ReadOnlyMemory<byte> message)
     {

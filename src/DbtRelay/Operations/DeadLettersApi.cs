@@ -15,7 +15,7 @@ public sealed class DeadLettersApi(IDeadLetters deadLetters)
         new(200, OpsJson.Serialize(new ReplayAnswer(await deadLetters.ReplayAsync(DeadLetterRoutes.Limit(max), null, cancellationToken).ConfigureAwait(false))));
 
     public async Task<OpsAnswer> ReplayOneAsync(string eventId, string target, CancellationToken cancellationToken) =>
-        await deadLetters.ReplayAsync(1, new DeliveryAddress(eventId, target), cancellationToken).ConfigureAwait(false) is var replayed and > 0
+        await deadLetters.ReplayAsync(1, new EventAndTarget(eventId, target), cancellationToken).ConfigureAwait(false) is var replayed and > 0
             ? new(200, OpsJson.Serialize(new ReplayAnswer(replayed)))
             : new(404, OpsJson.Serialize(new OpsError("not_dead_lettered", $"no dead letter of {eventId} for target '{target}' (never dead-lettered, already replayed, or pruned)")));
 }

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using DbtRelay.Delivery;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.Operations;
 
 /// <summary>The ops API's answers (errors, redeliveries, dead letters, replays, pauses) as both hosts write them and the CLI reads them.</summary>
 public static class OpsJson
 {
-    private static readonly OpsJsonContext Context = new(WebhookJson.Options());
+    private static readonly OpsJsonContext Context = new(EventJson.Options());
 
     public static byte[] Serialize(OpsError error) => JsonSerializer.SerializeToUtf8Bytes(error, Context.OpsError);
     public static byte[] Serialize(RedeliverAnswer answer) => JsonSerializer.SerializeToUtf8Bytes(answer, Context.RedeliverAnswer);

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using DbtRelay.Config;
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.History;
-using DbtRelay.Webhooks;
-using Microsoft.Extensions.Logging;
 using DbtRelay.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Routing;
 

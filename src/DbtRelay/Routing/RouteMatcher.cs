@@ -1,5 +1,5 @@
 using DbtRelay.Config;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.Routing;
 

@@ -50,9 +50,9 @@ public sealed class CensusTarget(string name, TimeSpan timeout, Uri apiUrl, long
         using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return new Failed("Census answered 404: no sync with that syncId in the token's workspace") { HttpStatus = 404 };
         var outcome = HttpOutcomes.Classify(response, "Census", call.Time.GetUtcNow());
-        if (outcome is not Delivered) return outcome;
+        if (outcome is not CallAccepted) return outcome;
         var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "sync_run_id").ConfigureAwait(false);
-        return new Delivered($"started Census sync run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
+        return new CallAccepted($"started Census sync run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
     }
 
     public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)

@@ -96,9 +96,9 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
         request.Headers.Authorization = new AuthenticationHeaderValue("Token", call.Secrets[tokenSecret]);
         using var response = await call.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var outcome = CooledDown(HttpOutcomes.Classify(response, "dbt Cloud", call.Time.GetUtcNow()));
-        if (outcome is not Delivered) return outcome;
+        if (outcome is not CallAccepted) return outcome;
         var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "data", "id").ConfigureAwait(false);
-        return new Delivered($"started dbt Cloud run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
+        return new CallAccepted($"started dbt Cloud run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
     }
 
     /// <summary>Event ids up to this length go into the cause as they are; longer ones as <see cref="CauseMarker"/>.</summary>
@@ -148,7 +148,7 @@ public sealed partial class DbtCloudJobTarget(string name, TimeSpan timeout, Uri
                 {
                     var id = run.TryGetProperty("id", out var runId) ? runId.ToString() : "?";
                     LogFoundEarlierRun(call.Logger, id, eventId);
-                    return new Delivered($"dbt Cloud run {id} was already started by an earlier attempt") { DownstreamId = id };
+                    return new CallAccepted($"dbt Cloud run {id} was already started by an earlier attempt") { DownstreamId = id };
                 }
             }
         }

@@ -56,9 +56,9 @@ public sealed class HightouchTarget(string name, TimeSpan timeout, Uri syncUrl, 
         if (response.StatusCode == HttpStatusCode.NotFound) return new Failed("Hightouch answered 404: no sync with that syncId in the API key's workspace") { HttpStatus = 404 };
         // 422: Hightouch refused the request as invalid (a disabled sync, a bad body); sending it again cannot help.
         var outcome = HttpOutcomes.Classify(response, "Hightouch", call.Time.GetUtcNow());
-        if (outcome is not Delivered) return outcome;
+        if (outcome is not CallAccepted) return outcome;
         var runId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "id").ConfigureAwait(false);
-        return new Delivered($"started Hightouch sync run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
+        return new CallAccepted($"started Hightouch sync run {runId ?? "(id not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = runId };
     }
 
     public async Task<TargetOutcome> CheckAsync(TargetCall call, string runId, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ public static class HttpOutcomes
         var status = $"{what} answered {code} {response.ReasonPhrase}";
         return code switch
         {
-            >= 200 and < 300 => new Delivered(status) { HttpStatus = code },
+            >= 200 and < 300 => new CallAccepted(status) { HttpStatus = code },
             // Never followed: a redirect would re-send the body and the target's credentials to wherever it points.
             >= 300 and < 400 => new Failed($"{status}, a redirect{Destination(response)}; the relay does not follow redirects: put the final URL in relay.json") { HttpStatus = code },
             401 or 403 => new Failed(status + " (credentials rejected)", CredentialsRejected: true) { HttpStatus = code },

@@ -169,8 +169,8 @@ public sealed class HttpTarget(
         var code = (int)response.StatusCode;
         // Only the origin is ever reported: a path or query may carry a secret.
         if (successCodes is null) return HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
-        if (successCodes.Contains(code)) return new Delivered($"{origin} answered {code}") { HttpStatus = code };
+        if (successCodes.Contains(code)) return new CallAccepted($"{origin} answered {code}") { HttpStatus = code };
         var classified = HttpOutcomes.Classify(response, origin, call.Time.GetUtcNow());
-        return classified is Delivered ? new Failed($"{origin} answered {code}, which is not one of the configured successCodes") { HttpStatus = code } : classified;
+        return classified is CallAccepted ? new Failed($"{origin} answered {code}, which is not one of the configured successCodes") { HttpStatus = code } : classified;
     }
 }

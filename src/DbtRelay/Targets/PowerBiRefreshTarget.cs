@@ -81,7 +81,7 @@ public sealed class PowerBiRefreshTarget(string name, TimeSpan timeout, Uri data
         if (response.StatusCode == HttpStatusCode.Accepted)
         {
             var requestId = Header(response, "RequestId") ?? Header(response, "x-ms-request-id");
-            return new Delivered($"Power BI accepted the refresh (request {requestId ?? "id not returned"})") { HttpStatus = code, DownstreamId = requestId };
+            return new CallAccepted($"Power BI accepted the refresh (request {requestId ?? "id not returned"})") { HttpStatus = code, DownstreamId = requestId };
         }
         if (response.StatusCode == HttpStatusCode.BadRequest)
         {

@@ -72,9 +72,9 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
             return new Failed("RudderStack answered 404: no Reverse ETL connection with that connectionId") { HttpStatus = 404 };
         }
         var outcome = HttpOutcomes.Classify(response, "RudderStack", call.Time.GetUtcNow());
-        if (outcome is not Delivered) return outcome;
+        if (outcome is not CallAccepted) return outcome;
         var syncId = await HttpOutcomes.ReadIdAsync(response, cancellationToken, "syncId").ConfigureAwait(false);
-        return new Delivered($"syncId {syncId ?? "(not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = syncId };
+        return new CallAccepted($"syncId {syncId ?? "(not returned)"}") { HttpStatus = outcome.HttpStatus, DownstreamId = syncId };
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
     private async Task<TargetOutcome> RunningSyncAsync(TargetCall call, CancellationToken cancellationToken)
     {
         const string skipped = "RudderStack answered 409: a sync is already running (onConflict: skip)";
-        if (follow is null) return new Delivered(skipped) { HttpStatus = 409 };
+        if (follow is null) return new CallAccepted(skipped) { HttpStatus = 409 };
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connectionUrl, "syncs?status=running"));
@@ -97,14 +97,14 @@ public sealed class RudderStackRetlTarget(string name, TimeSpan timeout, Uri con
                 ? list.EnumerateArray().Select(sync => StatusAnswer.Text(StatusAnswer.Get(sync, "id"))).Where(id => id is not null).ToList()
                 : [];
             return running is [var id]
-                ? new Delivered($"{skipped}; following the running sync {id}") { HttpStatus = 409, DownstreamId = id }
-                : new Delivered($"{skipped}; not followed: RudderStack's list of running syncs {(response.IsSuccessStatusCode ? $"named {running.Count}" : $"answered {(int)response.StatusCode}")}, not one")
+                ? new CallAccepted($"{skipped}; following the running sync {id}") { HttpStatus = 409, DownstreamId = id }
+                : new CallAccepted($"{skipped}; not followed: RudderStack's list of running syncs {(response.IsSuccessStatusCode ? $"named {running.Count}" : $"answered {(int)response.StatusCode}")}, not one")
                     { HttpStatus = 409 };
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
             // The 409 settled it (skip: count it delivered); only the follow is lost, never a reason to start a sync.
-            return new Delivered($"{skipped}; not followed: the list of running syncs did not answer ({ex.GetType().Name})") { HttpStatus = 409 };
+            return new CallAccepted($"{skipped}; not followed: the list of running syncs did not answer ({ex.GetType().Name})") { HttpStatus = 409 };
         }
     }
 

@@ -12,7 +12,7 @@ public static class StatusAnswer
     public static async Task<TargetOutcome> ReadAsync(HttpResponseMessage response, string what, DateTimeOffset now, Func<JsonElement, DownstreamRun?> read, CancellationToken cancellationToken)
     {
         var outcome = HttpOutcomes.Classify(response, what, now);
-        if (outcome is not Delivered) return outcome;
+        if (outcome is not CallAccepted) return outcome;
         using var json = await HttpOutcomes.ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         if (json is null) return new RetryLater($"{what} answered {(int)response.StatusCode} with a body that is not JSON of at most 1 MiB") { HttpStatus = outcome.HttpStatus };
         return read(json.RootElement) is { } run

@@ -1,4 +1,4 @@
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 using Microsoft.Extensions.Logging;
 
 namespace DbtRelay.Targets;

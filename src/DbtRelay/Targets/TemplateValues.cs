@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
 namespace DbtRelay.Targets;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DbtRelay.Events;
 
 namespace DbtRelay.Webhooks;
 
@@ -6,5 +7,5 @@ namespace DbtRelay.Webhooks;
 public sealed record Accepted(EventEnvelope Envelope, byte[] QueueMessage) : IntakeDecision(202)
 {
     public override byte[] ResponseBody() =>
-        JsonSerializer.SerializeToUtf8Bytes(new IntakeAnswer(Envelope.EventId, "accepted"), WebhookJson.Context.IntakeAnswer);
+        JsonSerializer.SerializeToUtf8Bytes(new IntakeAnswer(Envelope.EventId, "accepted"), IntakeJson.Context.IntakeAnswer);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DbtRelay.Events;
 
 namespace DbtRelay.Webhooks;
 

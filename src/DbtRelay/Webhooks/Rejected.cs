@@ -6,7 +6,7 @@ namespace DbtRelay.Webhooks;
 public sealed record Rejected(int Status, string Error, string Message) : IntakeDecision(Status)
 {
     public override byte[] ResponseBody() =>
-        JsonSerializer.SerializeToUtf8Bytes(new IntakeError(Error, Message), WebhookJson.Context.IntakeError);
+        JsonSerializer.SerializeToUtf8Bytes(new IntakeError(Error, Message), IntakeJson.Context.IntakeError);
 
     public static Rejected TooLarge(int limit) =>
         new(413, "payload_too_large", $"The body exceeds the {limit / 1024} KiB limit.");

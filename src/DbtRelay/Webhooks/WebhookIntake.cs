@@ -1,8 +1,9 @@
+using System.Diagnostics;
 using System.Text.Unicode;
+using DbtRelay.Events;
+using DbtRelay.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using System.Diagnostics;
-using DbtRelay.Telemetry;
 
 namespace DbtRelay.Webhooks;
 
@@ -133,7 +134,7 @@ public sealed partial class WebhookIntake(
                 : new Rejected(400, "timestamp_in_future", $"The event's signed timestamp {signedAt:O} is more than {IntakeOptions.MaxClockSkew.TotalHours:0} h ahead of the relay's clock ({now:O}).");
         }
         var envelope = EventEnvelope.From(facts, matched.Name, now, body);
-        var message = WebhookJson.Serialize(envelope);
+        var message = EventJson.Serialize(envelope);
         if (message.Length > _options.MaxEnvelopeBytes)
         {
             // Unreachable for a body within the limit unless kilobytes of whitespace surround its object.

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DbtRelay.AzureStorage;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
 
@@ -109,8 +110,8 @@ public sealed class StorageRelayQueuesTests(Azurite azurite)
 
         var listed = await deadLetters.ListAsync(100, default);
         var listedAgain = await deadLetters.ListAsync(100, default);
-        var none = await deadLetters.ReplayAsync(10, new DeliveryAddress("wev_nope", "crm"), default);
-        var one = await deadLetters.ReplayAsync(10, new DeliveryAddress("wev_b", "crm"), default);
+        var none = await deadLetters.ReplayAsync(10, new EventAndTarget("wev_nope", "crm"), default);
+        var one = await deadLetters.ReplayAsync(10, new EventAndTarget("wev_b", "crm"), default);
         var left = await deadLetters.ListAsync(100, default);
 
         Assert.Equal(3, listed.Count);

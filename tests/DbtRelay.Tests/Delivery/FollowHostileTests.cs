@@ -1,9 +1,9 @@
 using System.Text.Json;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.History;
 using DbtRelay.Targets;
 using DbtRelay.Tests.Fakes;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DbtRelay.Tests.Delivery;
@@ -133,7 +133,7 @@ public sealed class FollowHostileTests : IAsyncLifetime
         await using var relay = new RelayHarness(Config(), Secrets);
         await relay.SendAsync(DbtPayloads.Completed(eventId: EventId));
         Assert.True(relay.Queues.Events.Reader.TryRead(out var raw));
-        var envelope = WebhookJson.DeserializeEnvelope(raw);
+        var envelope = EventJson.DeserializeEnvelope(raw);
         var history = relay.Services.GetRequiredService<DeliveryHistory>();
         await history.RecordRoutedAsync(envelope, [("crm", RudderStackRetlTarget.TypeName)], [], default);
 

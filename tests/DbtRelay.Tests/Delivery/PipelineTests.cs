@@ -1,8 +1,9 @@
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
-using Microsoft.Extensions.DependencyInjection;
+using DbtRelay.Events;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DbtRelay.Tests.Delivery;
 

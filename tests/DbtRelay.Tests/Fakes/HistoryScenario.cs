@@ -1,6 +1,6 @@
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.History;
-using DbtRelay.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DbtRelay.Tests.Fakes;

@@ -1,5 +1,6 @@
 using DbtRelay.Config;
 using DbtRelay.Delivery;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Routing;
 using DbtRelay.Webhooks;
@@ -63,7 +64,7 @@ internal sealed class RelayHarness : IAsyncDisposable
         var executor = _services.GetRequiredService<DeliveryExecutor>();
         while (true)
         {
-            if (Queues.Events.Reader.TryRead(out var e)) await router.RouteAsync(WebhookJson.DeserializeEnvelope(e), default);
+            if (Queues.Events.Reader.TryRead(out var e)) await router.RouteAsync(EventJson.DeserializeEnvelope(e), default);
             else if (Queues.Deliveries.Reader.TryRead(out var d)) await executor.ExecuteAsync(DeliveryJson.DeserializeDelivery(d), default);
             else return;
         }

@@ -1,5 +1,6 @@
 using DbtRelay.Delivery;
 using DbtRelay.Delivery.Ledger;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Sqlite;
 using DbtRelay.Tests.Fakes;
@@ -182,7 +183,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var queues = Queues();
         var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: "wev_kept"));
         var envelope = EventEnvelope.From(new DbtEventFacts("wev_kept", "job.run.completed", 1, null, "1", "2", null, null, "Success", 10), "prod", _time.GetUtcNow(), body);
-        await queues.StoreAsync(new Accepted(envelope, WebhookJson.Serialize(envelope)), default);
+        await queues.StoreAsync(new Accepted(envelope, EventJson.Serialize(envelope)), default);
         await queues.EnqueueDeliveryAsync(Delivery("wev_retry"), TimeSpan.FromMinutes(5), default);
 
         await _database.DisposeAsync();
@@ -190,7 +191,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         var reopened = Queues();
         var routed = await ReceiveNowAsync(reopened, QueueNames.Events);
 
-        Assert.Equal(body, WebhookJson.DeserializeEnvelope(routed.Body).SignedBody());
+        Assert.Equal(body, EventJson.DeserializeEnvelope(routed.Body).SignedBody());
         Assert.Equal(1, await reopened.CountDelayedAsync(default));
     }
 
@@ -225,7 +226,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
             await queues.DeadLetterAsync(new DeadLetter { Delivery = Delivery(eventId, target), Reason = "HTTP 400", FailedAt = _time.GetUtcNow() }, default);
         }
 
-        var replayed = await queues.ReplayAsync(10, new DeliveryAddress("wev_b", "crm"), default);
+        var replayed = await queues.ReplayAsync(10, new EventAndTarget("wev_b", "crm"), default);
         var left = await queues.ListAsync(10, default);
         var delivery = await ReceiveNowAsync(queues, QueueNames.Deliveries);
 

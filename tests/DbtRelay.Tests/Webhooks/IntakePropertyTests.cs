@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CsCheck;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
@@ -54,7 +55,7 @@ public sealed class IntakePropertyTests
             {
                 using var strict = JsonDocument.Parse(body); // what was accepted is one strict JSON object
                 Assert.Equal(JsonValueKind.Object, strict.RootElement.ValueKind);
-                var readBack = WebhookJson.DeserializeEnvelope(accepted.QueueMessage);
+                var readBack = EventJson.DeserializeEnvelope(accepted.QueueMessage);
                 Assert.Equal(accepted.Envelope.EventId, readBack.EventId);
             }
         }, iter: 3000, threads: 1);

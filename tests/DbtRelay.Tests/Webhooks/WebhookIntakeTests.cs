@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DbtRelay.Events;
 using DbtRelay.InProcess;
 using DbtRelay.Tests.Fakes;
 using DbtRelay.Webhooks;
@@ -90,7 +91,7 @@ public sealed class WebhookIntakeTests
 
         var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
 
-        var roundTripped = WebhookJson.DeserializeEnvelope(accepted.QueueMessage);
+        var roundTripped = EventJson.DeserializeEnvelope(accepted.QueueMessage);
         Assert.Equal(body, roundTripped.SignedBody());
         Assert.Equal(WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), body),
             WebhookSignature.Compute(Encoding.UTF8.GetBytes(ProdSecret), roundTripped.SignedBody()));
@@ -247,7 +248,7 @@ public sealed class WebhookIntakeTests
         var decision = await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default);
 
         Assert.True(decision is Accepted, $"{why}: {decision.StatusCode}");
-        Assert.Equal(body, WebhookJson.DeserializeEnvelope(((Accepted)decision).QueueMessage).SignedBody());
+        Assert.Equal(body, EventJson.DeserializeEnvelope(((Accepted)decision).QueueMessage).SignedBody());
     }
 
     [Fact]
@@ -295,7 +296,7 @@ public sealed class WebhookIntakeTests
         var accepted = Assert.IsType<Accepted>(await TwoSecrets().DecideAsync(body, DbtPayloads.Sign(ProdSecret, body), default));
 
         Assert.True(accepted.QueueMessage.Length < new IntakeOptions().MaxEnvelopeBytes, $"{accepted.QueueMessage.Length} bytes queued");
-        Assert.Equal(body, WebhookJson.DeserializeEnvelope(accepted.QueueMessage).Body.ToArray());
+        Assert.Equal(body, EventJson.DeserializeEnvelope(accepted.QueueMessage).Body.ToArray());
     }
 
     [Fact]

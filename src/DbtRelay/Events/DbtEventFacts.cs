@@ -1,4 +1,4 @@
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>The facts of a dbt Cloud webhook that routing needs, read leniently from the signed body.</summary>
 public sealed record DbtEventFacts(

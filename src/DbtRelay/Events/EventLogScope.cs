@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>
 /// The fields every pipeline log line carries (EventId, RunId, JobId, and in delivery Target and Attempt): key/value

@@ -11,7 +11,7 @@ namespace DbtRelay.Cli.Clients;
 /// (list, create) and <c>…/webhooks/subscription/{id}</c> (update, delete, <c>/test</c>), <c>Authorization: Token</c>.
 /// Failures come back as <see cref="DbtCloudApiException"/> with a sentence a person can act on.
 /// </summary>
-internal sealed class DbtCloudWebhooks(HttpClient http, Uri accessUrl, long accountId, string token)
+internal sealed class DbtCloudWebhookSubscriptions(HttpClient http, Uri accessUrl, long accountId, string token)
 {
     /// <summary>One subscription; <see cref="HttpStatusCode"/> and <see cref="DispatchedAt"/> describe its last delivery, when there was one.</summary>
     public sealed record Subscription(string Id, string Name, string ClientUrl, IReadOnlyList<string> EventTypes, IReadOnlyList<string> JobIds, bool Active)

@@ -1,7 +1,7 @@
 namespace DbtRelay.Delivery;
 
-/// <summary>One event's delivery to one target: what an operator names to act on a single delivery.</summary>
-public sealed record DeliveryAddress(string EventId, string Target)
+/// <summary>One event and one of its targets: what an operator names to act on a single delivery (not a URL).</summary>
+public sealed record EventAndTarget(string EventId, string Target)
 {
     public bool Matches(DeliveryMessage delivery) =>
         string.Equals(delivery.Event.EventId, EventId, StringComparison.Ordinal) &&

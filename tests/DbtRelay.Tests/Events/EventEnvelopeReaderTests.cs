@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using DbtRelay.Webhooks;
+using DbtRelay.Events;
 
-namespace DbtRelay.Tests.Webhooks;
+namespace DbtRelay.Tests.Events;
 
 public sealed class EventEnvelopeReaderTests
 {
@@ -26,18 +26,18 @@ public sealed class EventEnvelopeReaderTests
     };
 
     private static EventEnvelope ThroughSerializer(byte[] message) =>
-        RawJsonObjectConverter.Read(message, WebhookJson.Context.EventEnvelope)!;
+        RawJsonObjectConverter.Read(message, EventJson.Context.EventEnvelope)!;
 
     [Fact]
     public void Writes_the_body_last_and_reads_every_field_back_as_the_serializer_does()
     {
-        var message = WebhookJson.Serialize(Full);
+        var message = EventJson.Serialize(Full);
 
         Assert.EndsWith(Encoding.UTF8.GetString(Full.Body.Span) + "}", Encoding.UTF8.GetString(message), StringComparison.Ordinal);
         var fast = EventEnvelopeReader.TryRead(message);
         Assert.NotNull(fast);
-        Assert.Equal(Encoding.UTF8.GetString(message), Encoding.UTF8.GetString(WebhookJson.Serialize(fast)));
-        Assert.Equal(Encoding.UTF8.GetString(message), Encoding.UTF8.GetString(WebhookJson.Serialize(ThroughSerializer(message))));
+        Assert.Equal(Encoding.UTF8.GetString(message), Encoding.UTF8.GetString(EventJson.Serialize(fast)));
+        Assert.Equal(Encoding.UTF8.GetString(message), Encoding.UTF8.GetString(EventJson.Serialize(ThroughSerializer(message))));
         Assert.Equal(Full.SignedBody(), fast.SignedBody());
     }
 
@@ -69,7 +69,7 @@ public sealed class EventEnvelopeReaderTests
         var message = Encoding.UTF8.GetBytes(json);
 
         Assert.Null(EventEnvelopeReader.TryRead(message));
-        var envelope = WebhookJson.DeserializeEnvelope(message);
+        var envelope = EventJson.DeserializeEnvelope(message);
         Assert.True(envelope.EventId == "wev_old", why);
         Assert.Equal("""{"eventId":"wev_old"}""", Encoding.UTF8.GetString(envelope.Body.Span));
     }
@@ -84,6 +84,6 @@ public sealed class EventEnvelopeReaderTests
         var message = Encoding.UTF8.GetBytes(json);
 
         Assert.Null(EventEnvelopeReader.TryRead(message));
-        Assert.Throws<JsonException>(() => WebhookJson.DeserializeEnvelope(message));
+        Assert.Throws<JsonException>(() => EventJson.DeserializeEnvelope(message));
     }
 }

@@ -3,10 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
-/// <summary>How intake writes the event envelope (the first queue message) and its HTTP answers.</summary>
-public static class WebhookJson
+/// <summary>How the event envelope (every queue message's event) is written and read, and the options every layer's JSON uses.</summary>
+public static class EventJson
 {
     /// <summary>
     /// Relaxed escaping keeps queue messages small (dbt bodies are mostly ASCII with many quotes) while still
@@ -20,7 +20,7 @@ public static class WebhookJson
         Converters = { new JsonStringEnumConverter() },
     };
 
-    internal static readonly WebhookJsonContext Context = new(Options());
+    internal static readonly EventJsonContext Context = new(Options());
 
     /// <summary>Reads a whole message that carries an envelope (a delivery, a dead letter), body included.</summary>
     public static T? Read<T>(ReadOnlyMemory<byte> json, JsonTypeInfo<T> typeInfo) => RawJsonObjectConverter.Read(json, typeInfo);

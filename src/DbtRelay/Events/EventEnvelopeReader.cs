@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>
 /// Reads a version-3 envelope without tokenizing its body a second time. Version 3 writes the body last, so once the

@@ -1,4 +1,4 @@
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>dbt Cloud's run status codes (the <c>runStatusCode</c> field).</summary>
 public static class DbtRunStatus

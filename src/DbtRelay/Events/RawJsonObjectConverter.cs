@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>
 /// Carries the body as the JSON object itself rather than as an escaped string, so a queued event is the body's

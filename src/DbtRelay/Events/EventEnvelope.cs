@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using System.Diagnostics;
 
-namespace DbtRelay.Webhooks;
+namespace DbtRelay.Events;
 
 /// <summary>
 /// What intake puts on queue <c>dbt-events</c>: the dbt body verbatim (the signed bytes) plus what intake learned.
