@@ -53,7 +53,7 @@ public sealed partial class DeliveryExecutor(
         // A paused target's deliveries wait, unattempted and uncounted; its runs' status checks go on.
         if (delivery.Follow is null && await pauses.GetAsync(target.Name, cancellationToken).ConfigureAwait(false) is { } paused)
         {
-            await queues.EnqueueDeliveryAsync(delivery, TargetPauses.Recheck, cancellationToken).ConfigureAwait(false);
+            await queues.EnqueueDeliveryAsync(delivery, pauses.UntilNextLook(delivery, paused), cancellationToken).ConfigureAwait(false);
             RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
                 new KeyValuePair<string, object?>("outcome", "held"));
             LogHeld(logger, e.EventId, target.Name, paused.By);

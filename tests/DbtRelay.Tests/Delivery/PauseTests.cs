@@ -42,7 +42,7 @@ public sealed class PauseTests : IAsyncLifetime
         Assert.Empty(_erathos.Received);
         Assert.Single(_slack.Received);
         Assert.Equal((EventStatus.Queued, 0), ((await TargetAsync(relay, "erathos")).State, (await TargetAsync(relay, "erathos")).Attempts.Count));
-        Assert.Equal([TargetPauses.Recheck], relay.Time.PendingDelays());
+        Assert.True(relay.Time.PendingDelays() is [var look] && look <= TargetPauses.Recheck + TimeSpan.FromSeconds(25), "one held delivery, looking again within a tick");
         var listed = Assert.Single(DeliveryJson.DeserializePauses((await api.ListAsync(default)).Body));
         Assert.Equal(("erathos", TargetPauses.ByOperator, "Erathos maintenance until 10:00"), (listed.Target, listed.By, listed.Reason));
 
@@ -56,6 +56,39 @@ public sealed class PauseTests : IAsyncLifetime
         Assert.Empty(relay.Queues.DeadLetters);
         Assert.Equal(409, (await api.ResumeAsync("erathos", default)).Status);
         Assert.Equal(404, (await api.PauseAsync("nope", null, default)).Status);
+    }
+
+    [Fact]
+    public async Task On_resume_held_deliveries_go_in_the_order_they_arrived_even_when_they_arrived_further_apart_than_a_recheck()
+    {
+        await using var relay = new RelayHarness($$$"""
+            {
+              "webhooks": [ { "name": "prod", "secret": "dbt-webhook" } ],
+              "targets": { "erathos": { "type": "http", "url": "{{{_erathos.BaseUrl}}}jobs/run", "body": { "eventId": "{{eventId}}" } } },
+              "routes": [ { "name": "r", "targets": ["erathos"] } ]
+            }
+            """);
+        await relay.Services.GetRequiredService<TargetsApi>().PauseAsync("erathos", null, default);
+        foreach (var n in new[] { 1, 2, 3, 4 })
+        {
+            // 20 s apart: a 30-second re-check of each, counted from its own arrival, would bring them back as 1, 3, 2, 4.
+            await relay.SendAsync(DbtPayloads.Completed(eventId: $"wev_order_{n}", runId: $"7000000{n}", timestamp: relay.Time.GetUtcNow()));
+            await relay.RunDueAsync();
+            relay.Time.Advance(TimeSpan.FromSeconds(20));
+            await relay.RunDueAsync();
+        }
+        Assert.Empty(_erathos.Received);
+
+        await relay.Services.GetRequiredService<TargetsApi>().ResumeAsync("erathos", default);
+        for (var i = 0; i < 10; i++)
+        {
+            relay.Time.Advance(TimeSpan.FromSeconds(5));
+            await relay.RunDueAsync();
+        }
+
+        Assert.Equal(["/jobs/run", "/jobs/run", "/jobs/run", "/jobs/run"], _erathos.Received.Select(r => r.PathAndQuery));
+        Assert.Equal(["wev_order_1", "wev_order_2", "wev_order_3", "wev_order_4"],
+            _erathos.Received.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("eventId").GetString()));
     }
 
     [Fact]
