@@ -67,6 +67,32 @@ public sealed class DeliveryThroughHostTests(HostedRelay relay)
     }
 
     [SkippableFact]
+    public async Task A_429_from_dbt_Cloud_holds_every_call_to_that_account_until_its_cooldown_ends_and_no_other_account()
+    {
+        relay.Require();
+        // With a Retry-After (dbt's own 429 has none and means 5 minutes) so the held calls settle within the test.
+        relay.LimitedDbt.Script(new ScriptedAnswer(429, RetryAfter: TimeSpan.FromSeconds(8)));
+
+        using var first = await relay.SendAsync("wev_host_limited_a", "781");
+        await Eventually.True(() => relay.LimitedDbt.Triggers == 1, TimeSpan.FromSeconds(30));
+        var limitedAt = DateTimeOffset.UtcNow;
+        using var second = await relay.SendAsync("wev_host_limited_b", "782");
+        using var other = await relay.SendAsync("wev_host_limited_other", "100");
+        await relay.WaitForAsync("wev_host_limited_other", EventStatus.Delivered, targets: 4); // account 1 is not held back
+        var triggersWhileCooling = relay.LimitedDbt.Triggers;
+
+        var b = (await relay.WaitForAsync("wev_host_limited_b", EventStatus.Delivered, targets: 1)).Targets.Single();
+        await relay.WaitForAsync("wev_host_limited_a", EventStatus.Delivered, targets: 1);
+        await relay.SettledAsync();
+
+        Assert.Equal(1, triggersWhileCooling);
+        // Held, not attempted: one attempt, made after the account's cooldown (8 s from the 429) ended.
+        Assert.Equal(1, b.Attempts.Single().Attempt);
+        Assert.True(b.Attempts.Single().At >= limitedAt.AddSeconds(7), $"limited-b was called at {b.Attempts.Single().At:O}, the 429 came at {limitedAt:O}");
+        Assert.Equal(3, relay.LimitedDbt.Triggers);
+    }
+
+    [SkippableFact]
     public async Task A_503_then_a_200_is_delivered_on_the_second_attempt_through_a_delayed_queue_message()
     {
         relay.Require();

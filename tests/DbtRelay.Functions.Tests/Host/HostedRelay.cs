@@ -19,6 +19,9 @@ public sealed class HostedRelay : IAsyncLifetime
     internal FakeRudderStack RudderStack { get; } = new("rs-token", "conn-all", "conn-dupes", "conn-follow");
     internal FakeElementary Elementary { get; } = new("elementary-secret");
     internal FakeDbtCloud Dbt { get; } = new("dbt-token", 1);
+
+    /// <summary>A second dbt Cloud account, rate-limited on purpose: its cooldown must not hold back the other tests' account.</summary>
+    internal FakeDbtCloud LimitedDbt { get; } = new("dbt-token", 2);
     internal FakeHttpEndpoint Http { get; } = new();
     internal FakeHttpEndpoint Flaky { get; } = new();
     internal FakeHttpEndpoint Refusing { get; } = new(status: 400);
@@ -89,6 +92,8 @@ public sealed class HostedRelay : IAsyncLifetime
               {{{Rudder("crm-follow", "conn-follow", followed)}}}, {{{Job("marts-follow", 503, followed)}}}, "notify": { "type": "http", "url": "{{{this.Http.BaseUrl}}}notify/{{eventId}}", "body": { "text": "{{downstream.target}} {{downstream.state}}: {{downstream.error}}" } },
               "hightouch-follow": { "type": "hightouch", "syncId": 1127166, "token": "hightouch-api-key", "baseUrl": "{{{Hightouch.BaseUrl}}}", "follow": {{{followed}}} },
               "census-follow": { "type": "census", "syncId": 52, "token": "census-api-token", "baseUrl": "{{{Census.BaseUrl}}}", "follow": {{{followed}}} },
+              "limited-a": { "type": "dbt-cloud-job", "accessUrl": "{{{LimitedDbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 2, "jobId": 21, "token": "dbt-api-token", "follow": false },
+              "limited-b": { "type": "dbt-cloud-job", "accessUrl": "{{{LimitedDbt.BaseUrl.ToString().TrimEnd('/')}}}", "accountId": 2, "jobId": 22, "token": "dbt-api-token", "follow": false },
               "coalesced": { "type": "http", "url": "{{{this.Http.BaseUrl}}}coalesced/{{eventId}}", "body": { "eventId": "{{eventId}}" }, "coalesce": "8s" },
               "model-follow": { "type": "powerbi-refresh", "groupId": "{{{PowerBiGroup}}}", "datasetId": "{{{PowerBiDataset}}}", "baseUrl": "{{{PowerBi.BaseUrl}}}", "follow": {{{followed}}} }
               },
@@ -106,6 +111,8 @@ public sealed class HostedRelay : IAsyncLifetime
                 { "name": "fields-prod", "when": { "jobIds": ["740"], "fields": { "data.environmentName": "Production", "data.runReason": { "regex": "^Kicked off" } } }, "targets": ["fields"] },
                 { "name": "paused", "when": { "jobIds": ["760"] }, "targets": ["paused-target"] },
                 { "name": "coalesced", "when": { "jobIds": ["770"] }, "targets": ["coalesced"] },
+                { "name": "limited-a", "when": { "jobIds": ["781"] }, "targets": ["limited-a"] },
+                { "name": "limited-b", "when": { "jobIds": ["782"] }, "targets": ["limited-b"] },
                 { "name": "fields-staging", "when": { "jobIds": ["740"], "fields": { "data.environmentName": { "oneOf": ["Staging"] } } }, "targets": ["fields"] }
               ] }
             """;
@@ -171,7 +178,7 @@ public sealed class HostedRelay : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         await Storage.DisposeAsync();
         Client.Dispose();
-        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, Http, Flaky, Refusing, ApplicationInsights, Hightouch, Census, PowerBi, Identity }) await fake.DisposeAsync();
+        foreach (var fake in new FakeApi[] { RudderStack, Elementary, Dbt, LimitedDbt, Http, Flaky, Refusing, ApplicationInsights, Hightouch, Census, PowerBi, Identity }) await fake.DisposeAsync();
     }
 }
 
