@@ -49,34 +49,56 @@ public sealed partial class DeliveryExecutor(
             var unknown = new Failed($"target '{delivery.Target}' is not defined in relay.json (was it removed after routing?)");
             return await DeadLetterAsync(delivery, null, unknown, unknown.Detail, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
-
-        // A paused target's deliveries wait, unattempted and uncounted; its runs' status checks go on.
-        if (delivery.Follow is null && await pauses.GetAsync(target.Name, cancellationToken).ConfigureAwait(false) is { } paused)
-        {
-            await queues.EnqueueDeliveryAsync(delivery, pauses.UntilNextLook(delivery, paused), cancellationToken).ConfigureAwait(false);
-            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
-                new KeyValuePair<string, object?>("outcome", "held"));
-            LogHeld(logger, e.EventId, target.Name, paused.By);
-            return DeliveryResult.Held;
-        }
-
-        // An account that rate-limited any call waits out its cooldown before the next call, whichever target makes it.
-        if (target is IRateLimitedTarget limited && await cooldowns.UntilAsync(limited.RateLimitScope, cancellationToken).ConfigureAwait(false) is { } coolingUntil)
-        {
-            var wait = coolingUntil - time.GetUtcNow() + TimeSpan.FromSeconds(Random.Shared.Next(1, 10)); // spread the waiting calls out
-            await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
-            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
-                new KeyValuePair<string, object?>("outcome", "cooling_down"));
-            LogCoolingDown(logger, e.EventId, target.Name, limited.RateLimitScope, (long)wait.TotalSeconds);
-            return DeliveryResult.Held;
-        }
+        if (await HoldAsync(delivery, target, cancellationToken).ConfigureAwait(false) is { } held) return held;
 
         var lease = target.Timeout * 2 + _retry.LeaseMargin;
         var claim = await ledger.TryClaimAsync(delivery.LedgerKey, lease, cancellationToken).ConfigureAwait(false);
+        if (await NotOursAsync(delivery, claim, lease, cancellationToken).ConfigureAwait(false) is { } elsewhere) return elsewhere;
+        if (await JoinWindowAsync(delivery, target, claim, cancellationToken).ConfigureAwait(false) is { } joined) return joined;
+        if (delivery.Follow is not null)
+        {
+            await follower.CheckAsync(delivery, target, cancellationToken).ConfigureAwait(false);
+            await ledger.CompleteAsync(claim, "checked", CancellationToken.None).ConfigureAwait(false);
+            return DeliveryResult.Checked;
+        }
+        return await CallAsync(delivery, target, claim, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Puts the delivery back, unattempted and uncounted, when its target is paused (status checks of its runs go on) or
+    /// its account is cooling down after a 429 (whichever target's call was told); null when it may go now.
+    /// </summary>
+    private async Task<DeliveryResult?> HoldAsync(DeliveryMessage delivery, IDeliveryTarget target, CancellationToken cancellationToken)
+    {
+        TimeSpan wait;
+        string outcome;
+        if (delivery.Follow is null && await pauses.GetAsync(target.Name, cancellationToken).ConfigureAwait(false) is { } paused)
+        {
+            (wait, outcome) = (pauses.UntilNextLook(delivery, paused), "held");
+            LogHeld(logger, delivery.Event.EventId, target.Name, paused.By);
+        }
+        else if (target is IRateLimitedTarget limited && await cooldowns.UntilAsync(limited.RateLimitScope, cancellationToken).ConfigureAwait(false) is { } until)
+        {
+            (wait, outcome) = (until - time.GetUtcNow() + TimeSpan.FromSeconds(Random.Shared.Next(1, 10)), "cooling_down"); // spread the waiting calls out
+            LogCoolingDown(logger, delivery.Event.EventId, target.Name, limited.RateLimitScope, (long)wait.TotalSeconds);
+        }
+        else
+        {
+            return null;
+        }
+        await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
+        RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
+            new KeyValuePair<string, object?>("outcome", outcome));
+        return DeliveryResult.Held;
+    }
+
+    /// <summary>What to do when the claim is not this worker's: done already, or being done by another; null when it is.</summary>
+    private async Task<DeliveryResult?> NotOursAsync(DeliveryMessage delivery, LedgerClaim claim, TimeSpan lease, CancellationToken cancellationToken)
+    {
         switch (claim.Status)
         {
             case ClaimStatus.Completed:
-                LogDuplicate(logger, e.EventId, delivery.Target, claim.Detail);
+                LogDuplicate(logger, delivery.Event.EventId, delivery.Target, claim.Detail);
                 return DeliveryResult.AlreadyDelivered;
             case ClaimStatus.Busy:
                 // Another instance is calling this target for this event right now: look again when its lease ends
@@ -84,32 +106,39 @@ public sealed partial class DeliveryExecutor(
                 var wait = claim.BusyUntil is { } until ? until - time.GetUtcNow() + TimeSpan.FromSeconds(1) : _retry.InitialDelay;
                 if (wait > lease + TimeSpan.FromSeconds(1)) wait = lease + TimeSpan.FromSeconds(1);
                 await queues.EnqueueDeliveryAsync(delivery, wait, cancellationToken).ConfigureAwait(false);
-                LogBusy(logger, e.EventId, delivery.Target, (long)wait.TotalMilliseconds);
+                LogBusy(logger, delivery.Event.EventId, delivery.Target, (long)wait.TotalMilliseconds);
                 return DeliveryResult.RetryScheduled;
+            default:
+                return null;
         }
+    }
 
-        // A first attempt to a coalescing target joins its window (the claim, completed, keeps a copy from joining twice).
-        if (delivery is { Attempt: 1, Redelivery: 0, Replay: 0, Follow: null, Notice: null, Window: null } && config.Coalesce.TryGetValue(target.Name, out var length)
-            && await coalescer.JoinAsync(delivery, length, cancellationToken).ConfigureAwait(false) is { } window)
+    /// <summary>
+    /// A first attempt to a coalescing target joins its window instead of calling (the claim, completed, keeps a copy
+    /// from joining twice); null when the delivery is not coalesced (another kind, or the window is full).
+    /// </summary>
+    private async Task<DeliveryResult?> JoinWindowAsync(DeliveryMessage delivery, IDeliveryTarget target, LedgerClaim claim, CancellationToken cancellationToken)
+    {
+        if (delivery is not { Attempt: 1, Redelivery: 0, Replay: 0, Follow: null, Notice: null, Window: null } || !config.Coalesce.TryGetValue(target.Name, out var length)
+            || await coalescer.JoinAsync(delivery, length, cancellationToken).ConfigureAwait(false) is not { } window)
         {
-            await ledger.CompleteAsync(claim, $"coalesced into window {window.Id}", CancellationToken.None).ConfigureAwait(false);
-            var detail = window.Id == e.EventId
-                ? $"opened a coalescing window: one call at {window.ClosesAt:u} covers every event routed here until then"
-                : $"joined the coalescing window opened by {window.Id}: one call at {window.ClosesAt:u} covers it";
-            RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
-                new KeyValuePair<string, object?>("outcome", "coalesced"));
-            await history.RecordAttemptAsync(e, target.Name, target.Type, EventStatus.Queued,
-                new AttemptRecord(delivery.Attempt, 0, time.GetUtcNow(), "coalesced", null, 0, null, detail), CancellationToken.None).ConfigureAwait(false);
-            return DeliveryResult.Coalesced;
+            return null;
         }
+        await ledger.CompleteAsync(claim, $"coalesced into window {window.Id}", CancellationToken.None).ConfigureAwait(false);
+        var detail = window.Id == delivery.Event.EventId
+            ? $"opened a coalescing window: one call at {window.ClosesAt:u} covers every event routed here until then"
+            : $"joined the coalescing window opened by {window.Id}: one call at {window.ClosesAt:u} covers it";
+        RelayTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", target.Name), new KeyValuePair<string, object?>("target_type", target.Type),
+            new KeyValuePair<string, object?>("outcome", "coalesced"));
+        await history.RecordAttemptAsync(delivery.Event, target.Name, target.Type, EventStatus.Queued,
+            new AttemptRecord(delivery.Attempt, 0, time.GetUtcNow(), "coalesced", null, 0, null, detail), CancellationToken.None).ConfigureAwait(false);
+        return DeliveryResult.Coalesced;
+    }
 
-        if (delivery.Follow is not null)
-        {
-            await follower.CheckAsync(delivery, target, cancellationToken).ConfigureAwait(false);
-            await ledger.CompleteAsync(claim, "checked", CancellationToken.None).ConfigureAwait(false);
-            return DeliveryResult.Checked;
-        }
-
+    /// <summary>The call, then exactly one of: delivered (and its run followed), a retry with backoff, a dead letter.</summary>
+    private async Task<DeliveryResult> CallAsync(DeliveryMessage delivery, IDeliveryTarget target, LedgerClaim claim, CancellationToken cancellationToken)
+    {
+        var e = delivery.Event;
         var started = time.GetTimestamp();
         var outcome = await caller.CallAsync(target, delivery, claim.TakenOver, cancellationToken).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(started);
@@ -118,16 +147,16 @@ public sealed partial class DeliveryExecutor(
         cancellationToken = CancellationToken.None;
         await pauses.RecordAttemptAsync(target.Name, failed: outcome is not CallAccepted, outcome.Detail, cancellationToken).ConfigureAwait(false);
 
-        if (outcome is CallAccepted delivered)
+        if (outcome is CallAccepted accepted)
         {
             // The first status check is queued before the claim is completed: a crash in between leaves the claim to
             // be taken over as a resumed attempt (as for any call), never a followed run without its check.
-            var run = delivery.Notice is null && target is IFollowedTarget { Follow: { } follow } && RunFollower.CanFollow(delivered.DownstreamId)
-                ? await follower.StartAsync(delivery, follow, delivered.DownstreamId!, cancellationToken).ConfigureAwait(false)
+            var run = delivery.Notice is null && target is IFollowedTarget { Follow: { } follow } && RunFollower.CanFollow(accepted.DownstreamId)
+                ? await follower.StartAsync(delivery, follow, accepted.DownstreamId!, cancellationToken).ConfigureAwait(false)
                 : null;
-            await ledger.CompleteAsync(claim, delivered.Detail, cancellationToken).ConfigureAwait(false);
+            await ledger.CompleteAsync(claim, accepted.Detail, cancellationToken).ConfigureAwait(false);
             await RecordAsync(delivery, target.Type, EventStatus.Delivered, outcome, outcome.Detail, elapsed, cancellationToken, run).ConfigureAwait(false);
-            LogDelivered(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, delivered.Detail, (long)elapsed.TotalMilliseconds);
+            LogDelivered(logger, e.EventId, e.RunId, e.JobId, target.Name, delivery.Attempt, accepted.Detail, (long)elapsed.TotalMilliseconds);
             return DeliveryResult.Delivered;
         }
 
@@ -145,9 +174,7 @@ public sealed partial class DeliveryExecutor(
             return DeliveryResult.RetryScheduled;
         }
 
-        var reason = outcome is RetryLater
-            ? $"gave up after {delivery.Attempt} attempts; last: {outcome.Detail}"
-            : outcome.Detail;
+        var reason = outcome is RetryLater ? $"gave up after {delivery.Attempt} attempts; last: {outcome.Detail}" : outcome.Detail;
         var result = await DeadLetterAsync(delivery, target.Type, outcome, reason, elapsed, cancellationToken).ConfigureAwait(false);
         await ledger.ReleaseAsync(claim, cancellationToken).ConfigureAwait(false);
         return result;
