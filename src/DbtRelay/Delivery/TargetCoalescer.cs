@@ -24,65 +24,91 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
     /// </summary>
     public async Task<CoalesceWindow?> JoinAsync(DeliveryMessage delivery, TimeSpan length, CancellationToken cancellationToken)
     {
-        var e = delivery.Event;
-        var target = delivery.Target;
-        var chosenKey = Key(target, "chosen", e.EventId);
-
-        // An earlier try of this same message may have chosen (and joined) a window already.
-        if (await store.ReadAsync(chosenKey, cancellationToken).ConfigureAwait(false) is var (chosenContent, _))
-        {
-            var chosen = Encoding.UTF8.GetString(chosenContent.ToMemory().Span);
-            if (chosen.Length == 0) return null; // it found a window full and goes on its own
-            if (await ReadAsync(target, chosen, cancellationToken).ConfigureAwait(false) is var (earlier, _) && earlier.Events.Contains(e.EventId))
-            {
-                // Its opener may have died before queueing the closing: queue it again (a second closing finds the call made).
-                if (chosen == e.EventId && !earlier.Closed) await QueueClosingAsync(delivery, earlier.ClosesAt, cancellationToken).ConfigureAwait(false);
-                return new CoalesceWindow(earlier.Id, earlier.ClosesAt);
-            }
-        }
-
+        if (await EarlierChoiceAsync(delivery, cancellationToken).ConfigureAwait(false) is (true, var earlier)) return earlier;
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var now = time.GetUtcNow();
-            var pointer = await store.ReadAsync(Key(target, "open"), cancellationToken).ConfigureAwait(false);
+            var pointer = await store.ReadAsync(Key(delivery.Target, "open"), cancellationToken).ConfigureAwait(false);
             var open = pointer is var (pointerContent, _) ? DeliveryJson.DeserializeWindow(pointerContent.ToMemory()) : null;
-            if (open is not null && open.ClosesAt > now && open.Id != e.EventId)
+            if (open is not null && open.ClosesAt > time.GetUtcNow() && open.Id != delivery.Event.EventId)
             {
-                await store.WriteAsync(chosenKey, BinaryData.FromString(open.Id), cancellationToken).ConfigureAwait(false);
-                switch (await AddAsync(target, open.Id, delivery, cancellationToken).ConfigureAwait(false))
+                switch (await JoinOpenAsync(delivery, open, cancellationToken).ConfigureAwait(false))
                 {
                     case Joined.Added:
-                        var count = await CountAsync(target, open.Id, cancellationToken).ConfigureAwait(false);
-                        LogJoined(logger, e.EventId, target, open.Id, count, open.ClosesAt);
                         return open;
                     case Joined.Full:
-                        await store.WriteAsync(chosenKey, BinaryData.FromString(string.Empty), cancellationToken).ConfigureAwait(false);
-                        LogFull(logger, e.EventId, target, open.Id, MaxEvents);
                         return null;
                 }
                 // Closed (or gone) under us: the pointer is stale, open the next window in its place.
             }
-
-            var opened = new CoalescedEvents(e.EventId, now + length, [e.EventId], e);
-            await store.WriteAsync(chosenKey, BinaryData.FromString(e.EventId), cancellationToken).ConfigureAwait(false);
-            var windowKey = Key(target, "windows", e.EventId);
-            var created = await store.TryCreateAsync(windowKey, BinaryData.FromBytes(DeliveryJson.Serialize(opened)), cancellationToken).ConfigureAwait(false);
-            if (created is null && await ReadAsync(target, e.EventId, cancellationToken).ConfigureAwait(false) is var (existing, _)) opened = existing;
-            var next = BinaryData.FromBytes(DeliveryJson.Serialize(new CoalesceWindow(opened.Id, opened.ClosesAt)));
-            var moved = pointer is var (_, pointerVersion)
-                ? await store.TryReplaceAsync(Key(target, "open"), next, pointerVersion, cancellationToken).ConfigureAwait(false)
-                : await store.TryCreateAsync(Key(target, "open"), next, cancellationToken).ConfigureAwait(false);
-            if (moved is null)
-            {
-                // Another event opened a window first: drop ours (nobody else can have joined it) and join theirs.
-                if (created is not null) await store.TryDeleteAsync(windowKey, created, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            await QueueClosingAsync(delivery, opened.ClosesAt, cancellationToken).ConfigureAwait(false);
-            LogOpened(logger, e.EventId, target, opened.ClosesAt);
-            return new CoalesceWindow(opened.Id, opened.ClosesAt);
+            if (await OpenAsync(delivery, length, pointer?.Version, cancellationToken).ConfigureAwait(false) is { } opened) return opened;
         }
-        throw new InvalidOperationException($"the coalescing window of target '{target}' kept changing under 20 tries");
+        throw new InvalidOperationException($"the coalescing window of target '{delivery.Target}' kept changing under 20 tries");
+    }
+
+    /// <summary>
+    /// What an earlier try of this same message chose: (true, the window it joined), (true, null) when it found a window
+    /// full and goes on its own, or (false, null) when it chose nothing that stands.
+    /// </summary>
+    private async Task<(bool Decided, CoalesceWindow? Window)> EarlierChoiceAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
+    {
+        var e = delivery.Event;
+        if (await store.ReadAsync(Key(delivery.Target, "chosen", e.EventId), cancellationToken).ConfigureAwait(false) is not var (content, _)) return (false, null);
+        var chosen = Encoding.UTF8.GetString(content.ToMemory().Span);
+        if (chosen.Length == 0) return (true, null);
+        if (await ReadAsync(delivery.Target, chosen, cancellationToken).ConfigureAwait(false) is not var (earlier, _) || !earlier.Events.Contains(e.EventId))
+        {
+            return (false, null);
+        }
+        // Its opener may have died before queueing the closing: queue it again (a copy of a closing that already closed
+        // the window is dropped, so the window still makes one series of calls).
+        if (chosen == e.EventId && !earlier.Closed) await QueueClosingAsync(delivery, earlier.ClosesAt, cancellationToken).ConfigureAwait(false);
+        return (true, new CoalesceWindow(earlier.Id, earlier.ClosesAt));
+    }
+
+    /// <summary>Adds the event to the open window <paramref name="open"/>, remembering the choice first.</summary>
+    private async Task<Joined> JoinOpenAsync(DeliveryMessage delivery, CoalesceWindow open, CancellationToken cancellationToken)
+    {
+        var (e, target) = (delivery.Event, delivery.Target);
+        var chosenKey = Key(target, "chosen", e.EventId);
+        await store.WriteAsync(chosenKey, BinaryData.FromString(open.Id), cancellationToken).ConfigureAwait(false);
+        var joined = await AddAsync(target, open.Id, delivery, cancellationToken).ConfigureAwait(false);
+        if (joined == Joined.Added)
+        {
+            LogJoined(logger, e.EventId, target, open.Id, await CountAsync(target, open.Id, cancellationToken).ConfigureAwait(false), open.ClosesAt);
+        }
+        else if (joined == Joined.Full)
+        {
+            await store.WriteAsync(chosenKey, BinaryData.FromString(string.Empty), cancellationToken).ConfigureAwait(false);
+            LogFull(logger, e.EventId, target, open.Id, MaxEvents);
+        }
+        return joined;
+    }
+
+    /// <summary>
+    /// Opens a window named after this event, in place of the pointer at <paramref name="pointerVersion"/> (null: none yet),
+    /// and queues its closing; null when another event opened one first (join that one instead).
+    /// </summary>
+    private async Task<CoalesceWindow?> OpenAsync(DeliveryMessage delivery, TimeSpan length, string? pointerVersion, CancellationToken cancellationToken)
+    {
+        var (e, target) = (delivery.Event, delivery.Target);
+        var opened = new CoalescedEvents(e.EventId, time.GetUtcNow() + length, [e.EventId], e);
+        await store.WriteAsync(Key(target, "chosen", e.EventId), BinaryData.FromString(e.EventId), cancellationToken).ConfigureAwait(false);
+        var windowKey = Key(target, "windows", e.EventId);
+        var created = await store.TryCreateAsync(windowKey, BinaryData.FromBytes(DeliveryJson.Serialize(opened)), cancellationToken).ConfigureAwait(false);
+        if (created is null && await ReadAsync(target, e.EventId, cancellationToken).ConfigureAwait(false) is var (existing, _)) opened = existing;
+        var next = BinaryData.FromBytes(DeliveryJson.Serialize(new CoalesceWindow(opened.Id, opened.ClosesAt)));
+        var moved = pointerVersion is not null
+            ? await store.TryReplaceAsync(Key(target, "open"), next, pointerVersion, cancellationToken).ConfigureAwait(false)
+            : await store.TryCreateAsync(Key(target, "open"), next, cancellationToken).ConfigureAwait(false);
+        if (moved is null)
+        {
+            // Another event opened a window first: drop ours (nobody else can have joined it).
+            if (created is not null) await store.TryDeleteAsync(windowKey, created, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        await QueueClosingAsync(delivery, opened.ClosesAt, cancellationToken).ConfigureAwait(false);
+        LogOpened(logger, e.EventId, target, opened.ClosesAt);
+        return new CoalesceWindow(opened.Id, opened.ClosesAt);
     }
 
     /// <summary>
