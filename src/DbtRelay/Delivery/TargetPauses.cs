@@ -34,14 +34,15 @@ public sealed partial class TargetPauses(IConditionalStore store, IOptions<Retry
 
     /// <summary>
     /// How long a held delivery waits before it looks again: every held delivery looks at the same
-    /// <see cref="Recheck"/> ticks, each later by 1 ms per second it was queued after the pause (at most 25 s), so that on
-    /// resume they come due in the order they arrived (a store that orders due messages, as serve's does, keeps it).
+    /// <see cref="Recheck"/> ticks, each later by 10 ms per second it was queued after the pause (at most 25 s, so the
+    /// first 41 minutes of a pause are told apart; later ones keep their queue's order), so that on resume they come due
+    /// in the order they arrived (a store that orders due messages, as serve's does, keeps it).
     /// </summary>
     public TimeSpan UntilNextLook(DeliveryMessage delivery, PauseRecord pause)
     {
         var now = time.GetUtcNow();
         var nextTick = new DateTimeOffset((now.UtcTicks / Recheck.Ticks + 1) * Recheck.Ticks, TimeSpan.Zero);
-        var offset = TimeSpan.FromMilliseconds(Math.Clamp((delivery.FirstQueuedAt - pause.Since).TotalSeconds, 0, 25_000));
+        var offset = TimeSpan.FromMilliseconds(Math.Clamp((delivery.FirstQueuedAt - pause.Since).TotalSeconds * 10, 0, 25_000));
         return nextTick + offset - now;
     }
 
