@@ -62,28 +62,45 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
 
         if (outcome is RunReport { Run: var run })
         {
-            if (DownstreamStates.IsTerminal(run.State))
-            {
-                await FinishAsync(delivery, target, settings, run, null, cancellationToken).ConfigureAwait(false);
-            }
-            else if (waited >= settings.MaxWait)
-            {
-                await FinishAsync(delivery, target, settings, run with { State = DownstreamStates.TimedOut },
-                    $"still {run.VendorStatus ?? run.State} after {ConfigNode.Format(settings.MaxWait)} (maxWait)", cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
-                await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
-                await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken,
-                    await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-                LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
-            }
+            await ReportedAsync(delivery, target, settings, run, waited, cancellationToken).ConfigureAwait(false);
             return;
         }
+        await NotReportedAsync(delivery, target, settings, outcome, waited, cancellationToken).ConfigureAwait(false);
+        activity?.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(outcome.Detail));
+    }
 
-        // The status API did not answer usefully: back off, and after too many failures (or a refusal) stop and say so.
-        // A 404 is not a refusal: a run can take a moment to be visible after its trigger.
+    /// <summary>The status API told how the run stands: it ended, it outlived maxWait, or it is checked again later.</summary>
+    private async Task ReportedAsync(DeliveryMessage delivery, IDeliveryTarget target, FollowSettings settings, DownstreamRun run, TimeSpan waited,
+        CancellationToken cancellationToken)
+    {
+        var check = delivery.Follow!;
+        if (DownstreamStates.IsTerminal(run.State))
+        {
+            await FinishAsync(delivery, target, settings, run, null, cancellationToken).ConfigureAwait(false);
+        }
+        else if (waited >= settings.MaxWait)
+        {
+            await FinishAsync(delivery, target, settings, run with { State = DownstreamStates.TimedOut },
+                $"still {run.VendorStatus ?? run.State} after {ConfigNode.Format(settings.MaxWait)} (maxWait)", cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
+            await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
+            await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken,
+                await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
+        }
+    }
+
+    /// <summary>
+    /// The status API did not answer usefully: back off, and after too many failures (or a refusal) stop and say so.
+    /// A 404 is not a refusal: a run can take a moment to be visible after its trigger.
+    /// </summary>
+    private async Task NotReportedAsync(DeliveryMessage delivery, IDeliveryTarget target, FollowSettings settings, TargetOutcome outcome, TimeSpan waited,
+        CancellationToken cancellationToken)
+    {
+        var check = delivery.Follow!;
         var failures = check.StatusFailures + 1;
         var refused = outcome is Failed { HttpStatus: not 404 };
         if (refused || failures >= _maxStatusFailures || waited >= settings.MaxWait)
@@ -100,7 +117,6 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
         await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type,
             Record(new DownstreamRun(check.RunId, DownstreamStates.Running), check, $"status check {failures} of at most {_maxStatusFailures} failed: {outcome.Detail}"),
             delivery.Redelivery, cancellationToken, await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-        activity?.SetStatus(ActivityStatusCode.Error, DeadLetter.Capped(outcome.Detail));
         LogStatusFailed(logger, delivery.Event.EventId, delivery.Target, check.RunId, outcome.Detail, (long)backoff.TotalSeconds);
     }
 
