@@ -33,11 +33,8 @@ public sealed partial class DeliveryExecutor(
     public async Task<DeliveryResult> ExecuteAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         // A coalescing window's closing becomes its one call, with the latest event's values (nothing joins it afterwards).
-        if (delivery is { Follow: null, Notice: null, Window.Covers: 0 })
-        {
-            if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
-            delivery = call;
-        }
+        if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
+        delivery = call;
         var e = delivery.Event;
         using var scope = logger.BeginScope(new EventLogScope(e, delivery.Target, delivery.Attempt));
         using var activity = RelayTelemetry.StartFrom($"dbt-relay deliver {delivery.Target}", delivery.TraceParent ?? e.TraceParent)
@@ -188,12 +185,9 @@ public sealed partial class DeliveryExecutor(
     public async Task<DeliveryResult> GiveUpAsync(DeliveryMessage delivery, string reason, CancellationToken cancellationToken)
     {
         var target = config.Targets.GetValueOrDefault(delivery.Target);
-        if (delivery is { Follow: null, Notice: null, Window.Covers: 0 })
-        {
-            // A closing given up is the window's call given up: closed first, so its dead letter covers every event.
-            if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
-            delivery = call;
-        }
+        // A closing given up is the window's call given up: closed first, so its dead letter covers every event.
+        if (await coalescer.CloseAsync(delivery, cancellationToken).ConfigureAwait(false) is not { } call) return DeliveryResult.AlreadyDelivered;
+        delivery = call;
         if (delivery.Follow is null) return await DeadLetterAsync(delivery, target?.Type, new Failed(reason), reason, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         // A status check is not a delivery: the call was made and stays made; what is lost is knowing how it ended.
         await follower.GiveUpAsync(delivery, target, reason, cancellationToken).ConfigureAwait(false);
@@ -230,7 +224,7 @@ public sealed partial class DeliveryExecutor(
             outcome.DownstreamId, DeadLetter.Capped(detail))
         {
             LedgerRedelivery = delivery.LedgerRedelivery, Replay = delivery.Replay > 0 ? delivery.Replay : null, CoalescedIn = delivery.Window?.Id,
-            Covers = delivery.Window is { } window ? await coalescer.CoveredAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) : null,
+            Covers = await coalescer.CoveredAsync(delivery, cancellationToken).ConfigureAwait(false),
         };
         if (delivery.Notice is { } notice)
         {

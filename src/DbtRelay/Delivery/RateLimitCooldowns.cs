@@ -29,8 +29,7 @@ public sealed partial class RateLimitCooldowns(IConditionalStore store, TimeProv
         var now = time.GetUtcNow();
         if (!_cache.TryGetValue(scope, out var cached) || now - cached.ReadAt >= CacheFor)
         {
-            var stored = await store.ReadAsync(Key(scope), cancellationToken).ConfigureAwait(false) is var (content, _)
-                && DateTimeOffset.TryParse(content.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until) ? until : (DateTimeOffset?)null;
+            var (stored, _) = await ReadAsync(scope, cancellationToken).ConfigureAwait(false);
             // What this instance learned itself stands even if the store has not caught up.
             cached = (Later(stored, cached.Until), now);
             _cache[scope] = cached;
@@ -44,20 +43,22 @@ public sealed partial class RateLimitCooldowns(IConditionalStore store, TimeProv
         _cache[scope] = (Later(until, _cache.TryGetValue(scope, out var cached) ? cached.Until : null), time.GetUtcNow());
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var current = await store.ReadAsync(Key(scope), cancellationToken).ConfigureAwait(false);
-            if (current is var (content, _) && DateTimeOffset.TryParse(content.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var stored)
-                && stored >= until)
-            {
-                return;
-            }
+            var (stored, version) = await ReadAsync(scope, cancellationToken).ConfigureAwait(false);
+            if (stored >= until) return;
             var next = BinaryData.FromString(until.ToString("O", CultureInfo.InvariantCulture));
-            var written = current is var (_, version)
+            var written = version is not null
                 ? await store.TryReplaceAsync(Key(scope), next, version, cancellationToken).ConfigureAwait(false)
                 : await store.TryCreateAsync(Key(scope), next, cancellationToken).ConfigureAwait(false);
             if (written is not null) break;
         }
         LogCoolingDown(logger, scope, target, until);
     }
+
+    /// <summary>The stored end of the account's cooldown (null when none, or unreadable) and the record's version (null when absent).</summary>
+    private async Task<(DateTimeOffset? Until, string? Version)> ReadAsync(string scope, CancellationToken cancellationToken) =>
+        await store.ReadAsync(Key(scope), cancellationToken).ConfigureAwait(false) is var (content, version)
+            ? (DateTimeOffset.TryParse(content.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var until) ? until : null, version)
+            : (null, null);
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null || a > b ? a : b;
 

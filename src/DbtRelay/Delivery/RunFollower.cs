@@ -88,7 +88,7 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
             var next = delivery with { Follow = check with { Check = check.Check + 1, StatusFailures = 0, LastFailure = null } };
             await queues.EnqueueDeliveryAsync(next, settings.Every, cancellationToken).ConfigureAwait(false);
             await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type, Record(run, check, null), delivery.Redelivery, cancellationToken,
-                await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                await coalescer.CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             LogStillRunning(logger, delivery.Event.EventId, delivery.Target, check.RunId, run.VendorStatus, check.Check);
         }
     }
@@ -116,13 +116,9 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
         await queues.EnqueueDeliveryAsync(retry, backoff, cancellationToken).ConfigureAwait(false);
         await history.RecordRunAsync(delivery.Event, delivery.Target, target.Type,
             Record(new DownstreamRun(check.RunId, DownstreamStates.Running), check, $"status check {failures} of at most {_maxStatusFailures} failed: {outcome.Detail}"),
-            delivery.Redelivery, cancellationToken, await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            delivery.Redelivery, cancellationToken, await coalescer.CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         LogStatusFailed(logger, delivery.Event.EventId, delivery.Target, check.RunId, outcome.Detail, (long)backoff.TotalSeconds);
     }
-
-    /// <summary>The events a coalesced call covers, whose timelines show its run too.</summary>
-    private async Task<IReadOnlyList<string>?> CoveredAsync(DeliveryMessage delivery, CancellationToken cancellationToken) =>
-        delivery.Window is { } window ? await coalescer.CoveredAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) : null;
 
     /// <summary>A check whose handling kept failing (a host gave up on its message): the run's end cannot be known.</summary>
     public Task GiveUpAsync(DeliveryMessage delivery, IDeliveryTarget? target, string reason, CancellationToken cancellationToken) =>
@@ -154,7 +150,7 @@ public sealed partial class RunFollower(IRelayQueues queues, TargetCaller caller
             }
         }
         await history.RecordRunAsync(delivery.Event, delivery.Target, target?.Type, record, delivery.Redelivery, cancellationToken,
-            await CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            await coalescer.CoveredAsync(delivery, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
         var tags = new TagList
         {

@@ -71,10 +71,10 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
         var (e, target) = (delivery.Event, delivery.Target);
         var chosenKey = Key(target, "chosen", e.EventId);
         await store.WriteAsync(chosenKey, BinaryData.FromString(open.Id), cancellationToken).ConfigureAwait(false);
-        var joined = await AddAsync(target, open.Id, delivery, cancellationToken).ConfigureAwait(false);
+        var (joined, count) = await AddAsync(target, open.Id, delivery, cancellationToken).ConfigureAwait(false);
         if (joined == Joined.Added)
         {
-            LogJoined(logger, e.EventId, target, open.Id, await CountAsync(target, open.Id, cancellationToken).ConfigureAwait(false), open.ClosesAt);
+            LogJoined(logger, e.EventId, target, open.Id, count, open.ClosesAt);
         }
         else if (joined == Joined.Full)
         {
@@ -115,11 +115,11 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
     /// Closes the window of the closing message <paramref name="delivery"/> (nothing joins it afterwards) and returns the
     /// call to make: the latest event's values, and how many events it covers. The same closing handled again gets the
     /// same answer; another closing of an already closed window (a copy queued by a retried join) gets null: drop it.
+    /// Any other message (not a window's, or a window's call already made from its closing) comes back as it is.
     /// </summary>
     public async Task<DeliveryMessage?> CloseAsync(DeliveryMessage delivery, CancellationToken cancellationToken)
     {
-        var window = delivery.Window!;
-        if (window.Covers > 0) return delivery;
+        if (delivery is not { Follow: null, Notice: null, Window: { Covers: 0 } window }) return delivery;
         for (var attempt = 0; attempt < 20; attempt++)
         {
             if (await ReadAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) is not var (found, version))
@@ -150,36 +150,38 @@ public sealed partial class TargetCoalescer(IConditionalStore store, IRelayQueue
         throw new InvalidOperationException($"the coalescing window {window.Id} of target '{delivery.Target}' kept changing under 20 tries");
     }
 
-    /// <summary>The events a closed window covers, oldest first (the opener alone when its record is gone).</summary>
-    public async Task<IReadOnlyList<string>> CoveredAsync(string target, string windowId, CancellationToken cancellationToken) =>
-        await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events : [windowId];
+    /// <summary>
+    /// The events the window call <paramref name="delivery"/> (or a status check of its run) covers, oldest first (the
+    /// opener alone when the window's record is gone); null when the delivery is not a window's call.
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> CoveredAsync(DeliveryMessage delivery, CancellationToken cancellationToken) =>
+        delivery.Window is not { } window ? null
+        : await ReadAsync(delivery.Target, window.Id, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events : [window.Id];
 
     /// <summary>The latest event of a window, whose values its call is made with; null when its record is gone.</summary>
     public async Task<Events.EventEnvelope?> LatestAsync(string target, string windowId, CancellationToken cancellationToken) =>
         await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Latest : null;
 
-    private async Task<Joined> AddAsync(string target, string windowId, DeliveryMessage delivery, CancellationToken cancellationToken)
+    /// <summary>Adds the event to the window; what came of it, and how many events the window then covers.</summary>
+    private async Task<(Joined Result, int Count)> AddAsync(string target, string windowId, DeliveryMessage delivery, CancellationToken cancellationToken)
     {
         var e = delivery.Event;
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            if (await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is not var (found, version) || found.Closed) return Joined.Closed;
-            if (found.Events.Contains(e.EventId)) return Joined.Added;
-            if (found.Events.Count >= MaxEvents) return Joined.Full;
+            if (await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is not var (found, version) || found.Closed) return (Joined.Closed, 0);
+            if (found.Events.Contains(e.EventId)) return (Joined.Added, found.Events.Count);
+            if (found.Events.Count >= MaxEvents) return (Joined.Full, found.Events.Count);
             // The call carries the latest event's values: the last received, whatever order the deliveries ran in.
             var latest = e.ReceivedAt >= found.Latest.ReceivedAt ? e : found.Latest;
             var joined = found with { Events = [.. found.Events, e.EventId], Latest = latest };
             if (await store.TryReplaceAsync(Key(target, "windows", windowId), BinaryData.FromBytes(DeliveryJson.Serialize(joined)), version, cancellationToken)
                 .ConfigureAwait(false) is not null)
             {
-                return Joined.Added;
+                return (Joined.Added, joined.Events.Count);
             }
         }
         throw new InvalidOperationException($"the coalescing window {windowId} of target '{target}' kept changing under 20 tries");
     }
-
-    private async Task<int> CountAsync(string target, string windowId, CancellationToken cancellationToken) =>
-        await ReadAsync(target, windowId, cancellationToken).ConfigureAwait(false) is var (found, _) ? found.Events.Count : 0;
 
     private ValueTask QueueClosingAsync(DeliveryMessage delivery, DateTimeOffset closesAt, CancellationToken cancellationToken)
     {
