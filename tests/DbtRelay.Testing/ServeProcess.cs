@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Text.RegularExpressions;
+using DbtRelay.History;
 
 namespace DbtRelay.Testing;
 
@@ -49,6 +51,25 @@ public sealed partial class ServeProcess : IAsyncDisposable
         var output = serve.Output;
         await serve.DisposeAsync();
         throw new InvalidOperationException($"serve did not start:\n{output}");
+    }
+
+    /// <summary>POSTs a dbt webhook body to this serve, signed with <paramref name="secret"/> as dbt signs it; the answer's status.</summary>
+    public async Task<HttpStatusCode> SendSignedAsync(HttpClient http, string body, string secret)
+    {
+        var bytes = DbtPayloads.Bytes(body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Webhook) { Content = new ByteArrayContent(bytes) };
+        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(secret, bytes));
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>An event's timeline from the events API at <paramref name="api"/> (this serve, or one restarted on its data); null while it is not there.</summary>
+    public static async Task<EventTimeline?> TimelineAsync(HttpClient http, Uri api, string eventId, string adminKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(api, $"/api/events/{eventId}"));
+        request.Headers.TryAddWithoutValidation("x-relay-admin-key", adminKey);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode == HttpStatusCode.OK ? HistoryJson.DeserializeTimeline(await response.Content.ReadAsByteArrayAsync()) : null;
     }
 
     /// <summary>The dbt-relay command line built next to the tests, run to completion: exit code, stdout, stderr.</summary>

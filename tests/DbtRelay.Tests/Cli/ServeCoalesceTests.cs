@@ -75,22 +75,10 @@ public sealed class ServeCoalesceTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Equal(EventStatus.Delivered, (await TimelineAsync(api, "wev_c2"))!.Status);
     }
 
-    private async Task SendAsync(ServeProcess serve, string eventId, string runId)
-    {
-        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId, runId: runId));
-        using var request = new HttpRequestMessage(HttpMethod.Post, serve.Webhook) { Content = new ByteArrayContent(body) };
-        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
-        using var response = await _http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
+    private async Task SendAsync(ServeProcess serve, string eventId, string runId) =>
+        Assert.Equal(HttpStatusCode.Accepted, await serve.SendSignedAsync(_http, DbtPayloads.Completed(eventId: eventId, runId: runId), Secret));
 
-    private async Task<EventTimeline?> TimelineAsync(Uri api, string eventId)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(api, $"/api/events/{eventId}"));
-        request.Headers.TryAddWithoutValidation("x-relay-admin-key", AdminKey);
-        using var response = await _http.SendAsync(request);
-        return response.StatusCode == HttpStatusCode.OK ? HistoryJson.DeserializeTimeline(await response.Content.ReadAsByteArrayAsync()) : null;
-    }
+    private Task<EventTimeline?> TimelineAsync(Uri api, string eventId) => ServeProcess.TimelineAsync(_http, api, eventId, AdminKey);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

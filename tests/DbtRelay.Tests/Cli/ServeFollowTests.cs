@@ -156,22 +156,10 @@ public sealed class ServeFollowTests(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.Equal(1, powerBi.Refreshes);
     }
 
-    private async Task SendAsync(ServeProcess serve, string eventId, string jobId = "123")
-    {
-        var body = DbtPayloads.Bytes(DbtPayloads.Completed(eventId: eventId, jobId: jobId));
-        using var request = new HttpRequestMessage(HttpMethod.Post, serve.Webhook) { Content = new ByteArrayContent(body) };
-        request.Headers.TryAddWithoutValidation("Authorization", DbtPayloads.Sign(Secret, body));
-        using var response = await _http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
+    private async Task SendAsync(ServeProcess serve, string eventId, string jobId = "123") =>
+        Assert.Equal(HttpStatusCode.Accepted, await serve.SendSignedAsync(_http, DbtPayloads.Completed(eventId: eventId, jobId: jobId), Secret));
 
-    private async Task<EventTimeline?> TimelineAsync(Uri api, string eventId)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(api, $"/api/events/{eventId}"));
-        request.Headers.TryAddWithoutValidation("x-relay-admin-key", AdminKey);
-        using var response = await _http.SendAsync(request);
-        return response.StatusCode == HttpStatusCode.OK ? HistoryJson.DeserializeTimeline(await response.Content.ReadAsByteArrayAsync()) : null;
-    }
+    private Task<EventTimeline?> TimelineAsync(Uri api, string eventId) => ServeProcess.TimelineAsync(_http, api, eventId, AdminKey);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
